@@ -1,0 +1,81 @@
+"""Bounded, read-only file access shared by the checkpoint readers.
+
+Every failure a user's files can cause (missing, unreadable, symlink loop, invalid UTF-8, JSON
+nested too deep, too large) becomes an InputError with one line; nothing else escapes.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+from typing import Any, Optional
+
+from llmdoctor.errors import InputError
+
+# Small JSON side files (config.json, tokenizer_config.json, index files). The biggest real
+# tokenizer_config.json files carry a chat template and added tokens: a few MB at most.
+MAX_SIDE_JSON_BYTES = 64 * 1024 * 1024
+
+
+def describe_os_error(path: str, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return f"{path}: symlink loop"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{path}: permission denied"
+    if exc.errno == errno.ENOENT:
+        return f"{path}: no such file"
+    if exc.errno == errno.EISDIR:
+        return f"{path}: is a directory, expected a file"
+    return f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})"
+
+
+def file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError as exc:
+        raise InputError(describe_os_error(path, exc)) from None
+
+
+def read_bytes(path: str, limit: int) -> bytes:
+    """The whole file, refusing files over `limit` bytes before reading them."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise InputError(f"{path}: {size} bytes, over the {limit}-byte limit for this file")
+            return handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(describe_os_error(path, exc)) from None
+
+
+def decode_json(raw: bytes, where: str) -> Any:
+    """Strict UTF-8 JSON; deep nesting and bad encodings become one-line InputErrors."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: invalid UTF-8 at byte {exc.start}") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:
+        # json.JSONDecodeError carries a position; other ValueErrors (huge int literals) do not.
+        raise InputError(f"{where}: invalid JSON ({str(exc).splitlines()[0][:120]})") from None
+
+
+def read_json_file(path: str, limit: int = MAX_SIDE_JSON_BYTES) -> Any:
+    return decode_json(read_bytes(path, limit), path)
+
+
+def read_json_object(path: str, limit: int = MAX_SIDE_JSON_BYTES) -> dict:
+    value = read_json_file(path, limit)
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: expected a JSON object, found {type(value).__name__}")
+    return value
+
+
+def optional_json_object(path: str) -> Optional[dict]:
+    """A side file that may be absent; present but broken is still an error."""
+    if not os.path.lexists(path):
+        return None
+    return read_json_object(path)

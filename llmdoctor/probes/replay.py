@@ -1,0 +1,54 @@
+"""Load a machine from a file: a `--record` recording (replayed through the probes) or a facts
+document (`llmdoctor probe --json` output, read back as is)."""
+from __future__ import annotations
+
+import json
+import os
+
+from ..errors import InputError
+from ..facts import Machine, from_dict
+from .source import RECORDING_FORMAT, ReplaySource
+
+MAX_MACHINE_FILE = 64 << 20
+
+
+def read_json_file(path: str, what: str) -> dict:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_MACHINE_FILE:
+            raise InputError(f"{path}: {what} is {size} bytes, more than the {MAX_MACHINE_FILE >> 20} MiB allowed")
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a JSON file") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not valid JSON ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: {what} must be a JSON object")
+    return data
+
+
+def load_machine(path: str, model_path: str | None = None) -> Machine:
+    from . import probe_machine
+    doc = read_json_file(path, "machine file")
+    if doc.get("format") == RECORDING_FORMAT:
+        if not isinstance(doc.get("calls"), dict):
+            raise InputError(f"{path}: recording has no 'calls' object")
+        machine = probe_machine(ReplaySource(doc, os.path.basename(path)), path=model_path)
+        machine.description = doc.get("description")
+        return machine
+    facts = doc.get("machine") if isinstance(doc.get("machine"), dict) else None
+    if facts is None:
+        raise InputError(f"{path}: neither a llmdoctor recording nor a facts document with 'machine'")
+    try:
+        machine = from_dict(Machine, facts)
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise InputError(f"{path}: machine facts do not match the schema ({exc})") from None
+    machine.source = f"facts:{os.path.basename(path)}"
+    return machine

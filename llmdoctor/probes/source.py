@@ -1,0 +1,280 @@
+"""Where probes get their raw answers: the live machine, a recording of it, or a replay.
+
+Every probe reads the machine only through `Source.call(name, *args)`. The live source answers
+from the OS; `RecordingSource` keeps each answer (or the error it raised) so it can be saved;
+`ReplaySource` answers from a saved recording. The same probe code runs in all three, so a
+recorded machine exercises exactly the code a live one does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+from typing import Any, Callable
+
+RECORDING_FORMAT = "llmdoctor-machine-recording"
+RECORDING_VERSION = 1
+MAX_FILE_READ = 4 << 20          # sysfs/procfs files are small; cap what one read may return
+
+
+class NotRecorded(LookupError):
+    """A replayed machine has no answer for this call."""
+
+
+class NvmlError(Exception):
+    """An NVML call failed. `code` is NVML's error name without the prefix, e.g. "NotSupported"."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_FILE_READ)
+    return data.decode("utf-8", errors="replace")
+
+
+def _listdir(path: str) -> list[str]:
+    return sorted(os.listdir(path))
+
+
+def _exists(path: str) -> bool:
+    return os.path.exists(path)
+
+
+def _realpath(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _statvfs(path: str) -> dict:
+    st = os.statvfs(path)
+    return {"total": st.f_blocks * st.f_frsize, "free": st.f_bavail * st.f_frsize}
+
+
+def _run(argv: list[str], timeout: float) -> dict:
+    """Run a program (argv list, never a shell) and return its exit code and output."""
+    proc = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          check=False)
+    return {"rc": proc.returncode,
+            "stdout": proc.stdout[:MAX_FILE_READ].decode("utf-8", errors="replace"),
+            "stderr": proc.stderr[:MAX_FILE_READ].decode("utf-8", errors="replace")}
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name)
+
+
+# Only variables that change engine behaviour or tell where we run are read (and so recorded).
+ENV_PREFIXES = ("CUDA_", "NCCL_", "VLLM_", "SGLANG_", "OLLAMA_", "LLAMA_", "PYTORCH_", "TORCH_",
+                "NVIDIA_", "CCL_", "ONEAPI_", "ZE_", "FI_", "HIP_", "ROCR_", "HSA_", "GGML_")
+ENV_NAMES = ("OMP_NUM_THREADS", "LD_LIBRARY_PATH", "CUDAHOSTCXX", "CC", "CXX", "HF_HOME",
+             "WSL_DISTRO_NAME", "WSL_INTEROP", "KUBERNETES_SERVICE_HOST", "container")
+
+
+def _environ() -> dict:
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES) or k in ENV_NAMES}
+
+
+def _platform() -> dict:
+    return {"system": platform.system(), "release": platform.release(),
+            "machine": platform.machine(), "python_version": platform.python_version(),
+            "python_executable": os.path.realpath(os.sys.executable), "node": platform.node()}
+
+
+def _package_version(name: str) -> str | None:
+    from importlib import metadata
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _package_file(name: str, relpath: str) -> str | None:
+    """Text of a file inside an installed distribution, without importing the package."""
+    from importlib import metadata
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return None
+    path = dist.locate_file(relpath)
+    if not os.path.isfile(path):
+        return None
+    return _read_text(str(path))
+
+
+def _cpu_count(logical: bool) -> int | None:
+    if logical:
+        return os.cpu_count()
+    import psutil
+    return psutil.cpu_count(logical=False)
+
+
+def _nvml(func: str, *args: Any) -> Any:
+    from . import nvml
+    return nvml.call(func, *args)
+
+
+LIVE_CALLS: dict[str, Callable[..., Any]] = {
+    "read_text": _read_text, "listdir": _listdir, "exists": _exists, "realpath": _realpath,
+    "statvfs": _statvfs, "run": _run, "which": _which, "environ": _environ,
+    "platform": _platform, "package_version": _package_version, "package_file": _package_file,
+    "cpu_count": _cpu_count, "nvml": _nvml,
+}
+
+
+class Source:
+    """Live answers from this machine."""
+
+    description = "live"
+
+    def call(self, name: str, *args: Any) -> Any:
+        return LIVE_CALLS[name](*args)
+
+    # Convenience wrappers so probe code reads naturally.
+    def read_text(self, path: str) -> str:
+        return self.call("read_text", path)
+
+    def try_read(self, path: str) -> str | None:
+        try:
+            return self.call("read_text", path)
+        except (OSError, NotRecorded):
+            return None
+
+    def exists(self, path: str) -> bool:
+        try:
+            return bool(self.call("exists", path))
+        except NotRecorded:
+            return False
+
+    def listdir(self, path: str) -> list[str]:
+        return self.call("listdir", path)
+
+    def which(self, name: str) -> str | None:
+        try:
+            return self.call("which", name)
+        except NotRecorded:
+            return None
+
+    def run(self, argv: list[str], timeout: float = 5.0) -> dict:
+        return self.call("run", list(argv), timeout)
+
+    def nvml(self, func: str, *args: Any) -> Any:
+        return self.call("nvml", func, *args)
+
+
+def call_key(name: str, args: tuple) -> str:
+    if name == "run":   # the timeout is not part of the question
+        args = args[:1]
+    return name + json.dumps(list(args), separators=(",", ":"))
+
+
+def _error_record(exc: BaseException) -> dict:
+    rec = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, NvmlError):
+        rec["code"] = exc.code
+    if isinstance(exc, OSError) and exc.errno is not None:
+        rec["errno"] = exc.errno
+    return rec
+
+
+_ERROR_TYPES: dict[str, type[BaseException]] = {
+    "FileNotFoundError": FileNotFoundError, "PermissionError": PermissionError,
+    "NotADirectoryError": NotADirectoryError, "IsADirectoryError": IsADirectoryError,
+    "TimeoutExpired": TimeoutError, "TimeoutError": TimeoutError,
+}
+
+
+def _raise_recorded(rec: dict) -> None:
+    if rec.get("type") == "NvmlError":
+        raise NvmlError(rec.get("code", "Unknown"), rec.get("message", ""))
+    exc_type = _ERROR_TYPES.get(rec.get("type", ""), OSError)
+    if issubclass(exc_type, OSError) and rec.get("errno") is not None:
+        raise exc_type(rec["errno"], rec.get("message", ""))
+    raise exc_type(rec.get("message", ""))
+
+
+class RecordingSource(Source):
+    """Answers live and keeps every answer, scrubbed of identifiers, for `--record`."""
+
+    def __init__(self, inner: Source | None = None):
+        self.inner = inner or Source()
+        self.calls: dict[str, dict] = {}
+
+    def call(self, name: str, *args: Any) -> Any:
+        key = call_key(name, args)
+        try:
+            value = self.inner.call(name, *args)
+        except subprocess.TimeoutExpired as exc:
+            self.calls[key] = {"error": {"type": "TimeoutError", "message": str(exc)}}
+            raise
+        except (OSError, NvmlError, ValueError) as exc:
+            self.calls[key] = {"error": _error_record(exc)}
+            raise
+        self.calls[key] = {"ok": value}
+        return value
+
+    def document(self, description: str | None = None) -> dict:
+        from .. import __version__
+        return scrub({"format": RECORDING_FORMAT, "version": RECORDING_VERSION,
+                      "llmdoctor_version": __version__, "description": description,
+                      "calls": self.calls})
+
+
+class ReplaySource(Source):
+    """Answers from a recording; a call the recording lacks raises NotRecorded."""
+
+    def __init__(self, document: dict, label: str = "recording"):
+        self.calls = document.get("calls", {})
+        self.description = f"replay:{label}"
+
+    def call(self, name: str, *args: Any) -> Any:
+        key = call_key(name, args)
+        if key not in self.calls:
+            raise NotRecorded(f"not recorded: {key}")
+        entry = self.calls[key]
+        if "error" in entry:
+            _raise_recorded(entry["error"])
+        return entry["ok"]
+
+
+_UUID = re.compile(r"\b(GPU|MIG)-[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}")
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
+HOSTNAME_FILES = ("/etc/hostname", "/proc/sys/kernel/hostname")
+
+
+def scrub(doc: dict) -> dict:
+    """Remove GPU uuids, hostnames and secret-looking environment values from a recording."""
+    calls = doc["calls"]
+    hostnames = set()
+    for path in HOSTNAME_FILES:
+        ok = calls.get(call_key("read_text", (path,)), {}).get("ok")
+        if ok and ok.strip():
+            hostnames.add(ok.strip())
+    plat = calls.get(call_key("platform", ()), {}).get("ok")
+    if plat and plat.get("node"):
+        hostnames.add(plat["node"])
+        plat["node"] = "scrubbed-host"
+    for path in HOSTNAME_FILES:
+        entry = calls.get(call_key("read_text", (path,)))
+        if entry and "ok" in entry:
+            entry["ok"] = "scrubbed-host\n"
+    env = calls.get(call_key("environ", ()), {}).get("ok")
+    if env:
+        for name in list(env):
+            if _SECRET_NAME.search(name):
+                env[name] = "<scrubbed>"
+    text = json.dumps(doc)
+    counter: dict[str, str] = {}
+
+    def _uuid(match: re.Match) -> str:
+        return counter.setdefault(match.group(0), f"{match.group(1)}-scrubbed-{len(counter)}")
+
+    text = _UUID.sub(_uuid, text)
+    for host in sorted(hostnames, key=len, reverse=True):
+        if len(host) >= 3:
+            text = text.replace(json.dumps(host)[1:-1], "scrubbed-host")
+    return json.loads(text)

@@ -1,0 +1,1 @@
+"""Renderers read only the Report; they never probe and never compute."""
