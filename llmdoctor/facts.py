@@ -140,6 +140,7 @@ class Software:
     binaries: list[Binary] = field(default_factory=list)
     gpu_tools: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -74,10 +74,9 @@ def _read_torch(src: Source, sw) -> None:
     hip = re.search(r"^hip\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)
     sw.torch_cuda = cuda.group(1) if cuda else None
     sw.torch_hip = hip.group(1) if hip else None
-    # The wheel's build configuration names the CUDA architectures it was compiled for.
-    cmake = _safe(src, "package_file", "torch", "torch/share/cmake/Caffe2/Caffe2Targets.cmake") or ""
-    archs = re.search(r"TORCH_CUDA_ARCH_LIST[^\n\"]*\"([^\"]+)\"", cmake)
-    sw.torch_arch_list = archs.group(1).replace(";", " ").split() if archs else None
+    # The arch list lives only in the compiled library (torch.cuda.get_arch_list()); importing
+    # torch takes seconds and may initialise CUDA, so it is left unknown rather than guessed.
+    sw.unknown["torch_arch_list"] = "only known by importing torch (torch.cuda.get_arch_list())"
 
 
 def _nvcc_candidates(src: Source, env: dict) -> list[str]:
