@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _console():
-    from rich.console import Console
-    return Console(highlight=False, soft_wrap=False)
+    from .render.console import make_console
+    return make_console()
 
 
 def get_machine(args, path: str | None = None):
