@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--description", help="a note stored in the recording")
     _add_machine_flags(p)
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("model", help="read a checkpoint's headers (HF directory, config.json or GGUF) and print its spec")
+    p.add_argument("path", help="model directory, config.json, or .gguf file (the first of a split set)")
+    p.add_argument("--json", action="store_true", help="print the model section of the facts document")
+    p.set_defaults(func=cmd_model)
     return parser
 
 
@@ -71,6 +76,18 @@ def cmd_probe(args) -> int:
         render_machine(machine, _console())
         if args.record:
             print(f"recording saved to {args.record}")
+    return ExitCode.OK
+
+
+def cmd_model(args) -> int:
+    from .checkpoint import model_to_dict, read_model
+    model = read_model(args.path)
+    if args.json:
+        from .render.json_out import write_json
+        write_json({"schema_version": 1, "model": model_to_dict(model)})
+    else:
+        from .render.model_text import render_model
+        render_model(model, _console())
     return ExitCode.OK
 
 

@@ -1,0 +1,67 @@
+"""A per-GPU memory bar: weights, KV cache, activations, CUDA graphs, overhead, other processes, free."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..units import gib
+
+SEGMENTS = (  # (GpuMemory field, label, style)
+    ("weights_bytes", "weights", "on dodger_blue2"),
+    ("kv_cache_bytes", "KV cache", "on green4"),
+    ("activation_bytes", "activations", "on dark_orange3"),
+    ("cuda_graph_bytes", "CUDA graphs", "on magenta"),
+    ("runtime_overhead_bytes", "runtime", "on grey50"),
+    ("other_processes_bytes", "other processes", "on red3"),
+)
+
+
+def bar_text(gpu, width: int) -> Text:
+    """One line: coloured cells proportional to each use of the GPU's memory."""
+    total = max(gpu.total_bytes, 1)
+    text = Text()
+    used_cells = 0
+    for field, _label, style in SEGMENTS:
+        cells = round(max(getattr(gpu, field), 0) / total * width)
+        cells = min(cells, width - used_cells)
+        text.append(" " * cells, style=style)
+        used_cells += cells
+    if gpu.free_bytes < 0:
+        text.append("!" * max(width - used_cells, 1), style="bold white on red")
+    else:
+        text.append("·" * (width - used_cells), style="dim")
+    return text
+
+
+def legend() -> Text:
+    text = Text()
+    for _field, label, style in SEGMENTS:
+        text.append("  ", style=style)
+        text.append(f" {label}  ")
+    text.append("·· free")
+    return text
+
+
+class MemoryBars(Static):
+    """All GPUs of a plan, one bar each, with the figures behind them."""
+
+    def __init__(self, plan=None, **kwargs):
+        super().__init__(**kwargs)
+        self.plan = plan
+
+    def show_plan(self, plan) -> None:
+        self.plan = plan
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        if self.plan is None or not self.plan.gpus:
+            return Text("no GPU memory plan")
+        width = max(self.size.width - 34, 10)
+        out = Text()
+        for g in self.plan.gpus:
+            out.append(f"GPU{g.index} ", style="bold")
+            out.append_text(bar_text(g, width))
+            state = f" free {gib(g.free_bytes, 1)}" if g.free_bytes >= 0 else f" short {gib(-g.free_bytes, 1)}"
+            out.append(f" {gib(g.total_bytes, 1)}{state}\n")
+        out.append_text(legend())
+        return out

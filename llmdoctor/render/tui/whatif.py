@@ -1,0 +1,90 @@
+"""The what-if tab: change engine, GPUs, TP, context, concurrency, KV dtype, gmu, -ngl and see the
+plan, findings and launch command recomputed at once."""
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+
+from .memory_bar import MemoryBars
+from .session import WhatIf
+from .summary import command_text, findings_text, plan_line, verdict_text
+
+KV_DTYPES = ("auto", "fp8", "fp8_e4m3", "fp8_e5m2", "f16", "q8_0", "q4_0")
+NUMBER_FIELDS = (  # (WhatIf field, label, type)
+    ("num_gpus", "GPUs", int), ("tensor_parallel_size", "tensor parallel", int),
+    ("max_model_len", "context length", int), ("concurrency", "concurrency", int),
+    ("gpu_memory_utilization", "gpu mem util", float), ("n_gpu_layers", "-ngl", int),
+)
+
+
+class WhatIfPanel(Horizontal):
+    class Changed(Message):
+        def __init__(self, what_if: WhatIf):
+            super().__init__()
+            self.what_if = what_if
+
+    def __init__(self, report, engines, **kwargs):
+        super().__init__(**kwargs)
+        self.report, self.engines = report, engines
+
+    def compose(self) -> ComposeResult:
+        plan = self.report.plan
+        with Vertical(id="whatif-form"):
+            yield Label("engine")
+            yield Select([(e, e) for e in self.engines], value=plan.engine if plan else self.engines[0],
+                         allow_blank=False, id="wi-engine")
+            yield Label("KV cache dtype")
+            yield Select([(d, d) for d in KV_DTYPES], value="auto", allow_blank=False, id="wi-kv")
+            for field, label, _kind in NUMBER_FIELDS:
+                yield Label(label)
+                yield Input(value=self._initial(field), placeholder="default", id=f"wi-{field}",
+                            restrict=r"[0-9.]*")
+        with VerticalScroll(id="whatif-result"):
+            yield Static(id="wi-verdict")
+            yield Static(id="wi-plan")
+            yield MemoryBars(id="wi-bars")
+            yield Static(id="wi-findings")
+            yield Static(id="wi-command")
+
+    def _initial(self, field: str) -> str:
+        plan = self.report.plan
+        if plan is None:
+            return ""
+        values = {"num_gpus": plan.num_gpus, "tensor_parallel_size": plan.tensor_parallel_size,
+                  "max_model_len": plan.max_model_len, "gpu_memory_utilization": plan.gpu_memory_utilization}
+        value = values.get(field)
+        return "" if value is None else str(value)
+
+    def on_mount(self) -> None:
+        self.show(self.report)
+
+    def current(self) -> WhatIf:
+        wi = WhatIf(engine=self.query_one("#wi-engine", Select).value)
+        kv = self.query_one("#wi-kv", Select).value
+        wi.kv_cache_dtype = None if kv == "auto" else kv
+        for field, _label, kind in NUMBER_FIELDS:
+            raw = self.query_one(f"#wi-{field}", Input).value.strip()
+            try:
+                setattr(wi, field, kind(raw) if raw else None)
+            except ValueError:
+                setattr(wi, field, None)    # half-typed numbers ("0.") wait for the next key
+        return wi
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(self.current()))
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(self.current()))
+
+    def show(self, report) -> None:
+        self.report = report
+        self.query_one("#wi-verdict", Static).update(verdict_text(report))
+        self.query_one("#wi-plan", Static).update(escape(plan_line(report.plan)))
+        self.query_one("#wi-bars", MemoryBars).show_plan(report.plan)
+        self.query_one("#wi-findings", Static).update(findings_text(report, limit=4))
+        self.query_one("#wi-command", Static).update(escape(command_text(report.plan)))
