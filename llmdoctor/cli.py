@@ -39,6 +39,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="model directory, config.json, or .gguf file (the first of a split set)")
     p.add_argument("--json", action="store_true", help="print the model section of the facts document")
     p.set_defaults(func=cmd_model)
+
+    from .plan_cli import add_arguments as _add_plan_arguments, add_rule_arguments
+    p = sub.add_parser("check", help="the main job: probe, read the model, plan the engine(s), diagnose; "
+                       "MODEL [--engine E], or -- <your launch command>")
+    _add_plan_arguments(p, engine_required_without_command=False)
+    add_rule_arguments(p)
+    p.add_argument("--tui", action="store_true", help="open the interactive report")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("tui", help="the interactive report: summary, machine, model, plan, findings, what-if")
+    _add_plan_arguments(p, engine_required_without_command=False)
+    add_rule_arguments(p)
+    p.set_defaults(func=cmd_tui)
+
+    p = sub.add_parser("plan", help="capacity plan for one engine: fit, settings, KV tokens, speed; "
+                       "MODEL --engine ENGINE, or -- <your launch command>")
+    _add_plan_arguments(p)
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("logs", help="read an engine's log (vLLM, SGLang, llama.cpp, Ollama): facts, known "
+                       "messages explained, and with --model the plan compared with what the engine did")
+    p.add_argument("file", metavar="FILE", help="the log file, or - for stdin")
+    p.add_argument("--model", metavar="PATH", help="the model (HF directory, config.json or GGUF) to reconcile the plan with")
+    p.add_argument("--engine", choices=("vllm", "sglang", "llamacpp", "ollama"), help="skip engine detection")
+    p.add_argument("--engine-version", metavar="V", help="the engine version, when the log does not print it")
+    p.add_argument("--json", action="store_true", help="print the logs document as JSON")
+    _add_machine_flags(p)
+    p.set_defaults(func=cmd_logs)
     return parser
 
 
@@ -89,6 +117,41 @@ def cmd_model(args) -> int:
         from .render.model_text import render_model
         render_model(model, _console())
     return ExitCode.OK
+
+
+def cmd_plan(args) -> int:
+    from .plan_cli import run_plan
+    return run_plan(args, _console)
+
+
+def cmd_check(args) -> int:
+    from .plan_cli import run_check
+    return run_check(args, _console)
+
+
+def cmd_tui(args) -> int:
+    from .plan_cli import intent_from_args, rules_config, run_tui_with
+    return run_tui_with(intent_from_args(args), rules_config(args))
+
+
+def cmd_logs(args) -> int:
+    from .logs import analyze_file
+    report = analyze_file(args.file, engine=args.engine)
+    if args.model:
+        from .checkpoint import read_model
+        from .logs.reconcile import reconcile
+        from .plan import target_from_machine
+        model = read_model(args.model)
+        report.reconcile, report.reconcile_note = reconcile(
+            report, model, target_from_machine(get_machine(args)), engine_version=args.engine_version)
+    if args.json:
+        from .logs.document import logs_document
+        from .render.json_out import write_json
+        write_json(logs_document(report))
+    else:
+        from .render.logs_text import render_logs
+        render_logs(report, _console())
+    return ExitCode.FINDINGS if any(e.severity == "error" for e in report.events) else ExitCode.OK
 
 
 def _write_recording(path: str, document: dict) -> None:

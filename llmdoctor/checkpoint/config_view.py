@@ -14,6 +14,14 @@ MAX_LAYERS = 10_000
 MAX_DIM = 1 << 24            # hidden sizes, head dims, vocabularies (Gemma's 262k fits easily)
 MAX_EXPERTS = 1 << 16
 
+# Fields some published configs omit because transformers fills them from the config class's
+# defaults (and vLLM reads them through transformers). Gemma-3 multimodal configs rely on
+# `Gemma3TextConfig` defaults (transformers `models/gemma3/configuration_gemma3.py`).
+MODEL_TYPE_DEFAULTS = {
+    "gemma3_text": {"vocab_size": 262_208, "max_position_embeddings": 131_072, "sliding_window_pattern": 6,
+                    "rope_theta": 1_000_000.0, "rope_local_base_freq": 10_000.0},
+}
+
 
 class ConfigView:
     def __init__(self, config: dict, where: str):
@@ -34,10 +42,12 @@ class ConfigView:
     def raw(self, key: str, default: Any = None) -> Any:
         if key in self.text:
             return self.text[key]
-        return self.top.get(key, default)
+        if key in self.top:
+            return self.top[key]
+        return MODEL_TYPE_DEFAULTS.get(self.model_type or "", {}).get(key, default)
 
     def has(self, key: str) -> bool:
-        return key in self.text or key in self.top
+        return key in self.text or key in self.top or key in MODEL_TYPE_DEFAULTS.get(self.model_type or "", {})
 
     def int_(self, key: str, default: Optional[int] = None, hi: int = MAX_DIM, lo: int = 0) -> Optional[int]:
         value = self.raw(key, None)

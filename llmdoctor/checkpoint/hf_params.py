@@ -289,7 +289,9 @@ def vision_params(cfg: ConfigView) -> tuple[Optional[int], Optional[str]]:
         merger = 2 * hidden + merged * merged + merged + merged * out_hidden + out_hidden
         deepstack = len(view.list_("deepstack_visual_indexes") or [])
         total += merger * (1 + deepstack)
-        return total, None
+        if (view.model_type or "").startswith(("qwen3_5", "qwen3_vl")):
+            return total, None
+        return total, "vision tower counted as a Qwen3-VL-style ViT from vision_config (approximate for this family)"
     text_hidden = cfg.int_("hidden_size")
     if text_hidden:
         total += hidden * text_hidden                # a linear projector into the text width

@@ -152,6 +152,10 @@ def shard_files(model_dir: str) -> tuple[list[str], list[str]]:
             if os.path.basename(name) != name or name in ("", ".", ".."):
                 raise InputError(f"{index_path}: shard name {name[:80]!r} is not a plain file name")
         missing = [n for n in names if not os.path.lexists(os.path.join(model_dir, n))]
+        if missing and len(missing) == len(names):
+            # Config and index fetched, weights not yet: plan from the config.
+            notes.append(f"model.safetensors.index.json lists {len(names)} shard(s), none present")
+            return [], notes
         if missing:
             raise InputError(f"{index_path}: {len(missing)} shard(s) listed but missing, e.g. {missing[0]}")
     else:

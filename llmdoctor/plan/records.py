@@ -105,3 +105,23 @@ class Plan:
     recommendations: dict[str, Any] = field(default_factory=dict)   # flag -> recommended value, with why
     settings: dict[str, Any] = field(default_factory=dict)          # every effective engine setting used
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PlanRequest:
+    """What the user intends: an engine, its version, and the engine flags (normalized names as in
+    LaunchCommand.flags). Flags absent here take the engine's own defaults for that version."""
+    engine: str
+    engine_version: Optional[str] = None
+    flags: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    command: Optional[LaunchCommand] = None
+
+
+@dataclass
+class Target:
+    """The hardware a plan is for: the GPUs the engine will see, and the host."""
+    gpus: list[Any]                          # facts.Gpu, after CUDA_VISIBLE_DEVICES / docker --gpus
+    host: Any                                # facts.Host
+    software: Any                            # facts.Software
+    source: str                              # "probed" | "replay:<file>" | "what-if:<gpu>"

@@ -7,7 +7,7 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from .tui.facts_views import model_table
+from .tables import model_table
 from .units import gib
 
 

@@ -1,54 +1,14 @@
 """The summary tab: verdict, top findings, memory per GPU, and the launch command."""
 from __future__ import annotations
 
-import shlex
-
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..units import gib
+from ..summary_text import command_text, findings_text, plan_line, verdict_text
 from .memory_bar import MemoryBars
-
-VERDICT_STYLE = {"runs": "bold green", "runs-with-warnings": "bold yellow", "will-not-run": "bold red"}
-SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
-
-
-def verdict_text(report) -> Text:
-    v = report.verdict()
-    text = Text(f"{v.headline}", style=VERDICT_STYLE.get(v.status, "bold"))
-    if v.reason:
-        text.append(f" — {v.reason}", style="")
-    return text
-
-
-def plan_line(plan) -> str:
-    if plan is None:
-        return "no plan"
-    kv = plan.kv_cache
-    return (f"{plan.engine} {plan.engine_version or ''} · TP {plan.tensor_parallel_size} · "
-            f"weights {gib(plan.weights.bytes_per_gpu)}/GPU · KV {gib(kv.available_bytes_per_gpu)}/GPU = "
-            f"{kv.tokens:,} tokens · {plan.max_concurrency:.2f}× at {plan.max_model_len:,}"
-            + (f" · ≤{plan.decode_tokens_per_s:.0f} tok/s" if plan.decode_tokens_per_s else ""))
-
-
-def findings_text(report, limit: int = 5) -> Text:
-    text = Text()
-    findings = report.sorted_findings()
-    if not findings:
-        return Text("No findings.", style="green")
-    for f in findings[:limit]:
-        text.append(f"{f.severity.upper():8}", style=SEVERITY_STYLE.get(f.severity, ""))
-        text.append(f"{f.code} {f.title}\n")
-    if len(findings) > limit:
-        text.append(f"… and {len(findings) - limit} more in Findings\n", style="dim")
-    return text
-
-
-def command_text(plan) -> str:
-    return shlex.join(plan.command) if plan is not None and plan.command else "(no command)"
 
 
 class SummaryPane(VerticalScroll):

@@ -10,7 +10,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from .memory_bar import MemoryBars
 from .session import WhatIf
-from .summary import command_text, findings_text, plan_line, verdict_text
+from ..summary_text import command_text, findings_text, plan_line, verdict_text
 
 KV_DTYPES = ("auto", "fp8", "fp8_e4m3", "fp8_e5m2", "f16", "q8_0", "q4_0")
 NUMBER_FIELDS = (  # (WhatIf field, label, type)

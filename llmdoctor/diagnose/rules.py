@@ -1,0 +1,325 @@
+"""Rule files: loading, checking (CEL compiles; every fact it reads exists in the schema), positions.
+
+One rule per file, `LDnnn-short-name.toml`. Problems are reported as `file:line:col: message`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from ..errors import UsageError
+from .refs import LexError, Ref, line_col, references
+from .schema import ROOTS, resolve
+
+try:
+    import tomllib
+except ModuleNotFoundError:      # Python 3.10
+    import tomli as tomllib
+
+SEVERITIES = ("error", "warning", "info")
+FAMILIES = {"0": "tool", "1": "driver, CUDA and toolchain", "2": "GPU vs model", "3": "memory and KV cache",
+            "4": "checkpoint and chat template", "5": "host, OS and container", "6": "multi-GPU",
+            "7": "engine flags", "8": "logs"}
+DOC_SECTIONS = ("what", "why", "fix", "exceptions")
+FILE_RE = re.compile(r"^(LD\d{3})-([a-z0-9]+(?:-[a-z0-9]+)*)\.toml$")
+MAX_RULE_FILE = 256 * 1024
+
+
+@dataclass
+class Example:
+    name: str
+    expect: str                          # "fire" | "pass"
+    machine: Optional[str] = None        # fixtures/machines/<name>.json
+    model: Optional[str] = None          # fixtures/models/<name>/
+    facts: dict = field(default_factory=dict)   # path -> value, merged over the base document
+    template_file: Optional[str] = None  # a chat template to use as the model's (tests only)
+
+
+@dataclass
+class Rule:
+    code: str
+    name: str
+    severity: str
+    title: str
+    condition: str
+    message: str
+    fix: str
+    references: list[str]
+    doc: dict[str, str]
+    confidence: str
+    pitfall: Optional[str]
+    kind: str                            # "condition" | "engine" (emitted by the engine itself)
+    examples: list[Example]
+    path: Path
+    reads: list[str] = field(default_factory=list)      # fact paths the condition reads
+    program: Any = None
+    placeholders: dict[str, Any] = field(default_factory=dict)   # expr -> compiled program
+
+    @property
+    def family(self) -> str:
+        return self.code[2]
+
+
+class RuleError(UsageError):
+    """A rule file that cannot be used; the message carries file:line:col."""
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+def _value_offset(raw: str, key: str, table: Optional[str] = None) -> int:
+    """Offset in the file where the string value of `key` starts (after its opening quotes)."""
+    start = 0
+    if table:
+        m = re.search(rf"(?m)^\s*\[{re.escape(table)}\]\s*$", raw)
+        start = m.end() if m else 0
+    m = re.compile(rf"(?m)^[ \t]*{re.escape(key)}[ \t]*=[ \t]*").search(raw, start)
+    if not m:
+        return 0
+    pos = m.end()
+    for q in ("'''", '"""', "'", '"'):
+        if raw.startswith(q, pos):
+            pos += len(q)
+            if len(q) == 3 and raw.startswith("\n", pos):
+                pos += 1
+            elif len(q) == 3 and raw.startswith("\r\n", pos):
+                pos += 2
+            break
+    return pos
+
+
+class _Checker:
+    def __init__(self, path: Path, raw: str):
+        self.path, self.raw = path, raw
+        self.problems: list[Problem] = []
+
+    def at(self, offset: int, message: str) -> None:
+        line, col = line_col(self.raw, offset)
+        self.problems.append(Problem(self.path, line, col, message))
+
+    def expr(self, src: str, base: int, what: str):
+        """Compile one CEL expression; check the facts it reads. Returns (program, refs)."""
+        import cel
+        try:
+            program = cel.compile(src)
+        except Exception as exc:        # cel raises ValueError with "<input>:L:C: ..." inside
+            text = str(exc)
+            m = re.search(r"<input>:(\d+):(\d+):\s*(.*)", text)
+            if m:
+                line, col = int(m.group(1)), int(m.group(2))
+                lines = src.split("\n")
+                off = sum(len(x) + 1 for x in lines[:line - 1]) + col - 1
+                self.at(base + min(off, len(src)), f"{what} does not compile: {m.group(3).strip()}")
+            else:
+                self.at(base, f"{what} does not compile: {text.splitlines()[0]}")
+            return None, []
+        try:
+            refs, problems = references(src, ROOTS)
+        except LexError as exc:
+            self.at(base + exc.pos, f"{what}: {exc}")
+            return program, []
+        for pos, msg in problems:
+            self.at(base + pos, f"{what}: {msg}")
+        for ref in refs:
+            if ref.path.startswith("env."):
+                continue
+            node, why = resolve(ref.path)
+            if node is None:
+                self.at(base + ref.pos, f"{what} reads a fact that does not exist: {why}")
+        return program, refs
+
+
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{")
+
+
+def split_template(text: str) -> list[tuple[str, str, int]]:
+    """'a {x} b' -> [("lit","a ",0), ("expr","x",3), ("lit"," b",5)]. '{{' and '}}' are literal braces."""
+    out, i, lit, lit_start = [], 0, [], 0
+    while i < len(text):
+        if text.startswith("{{", i):
+            lit.append("{"); i += 2; continue
+        if text.startswith("}}", i):
+            lit.append("}"); i += 2; continue
+        if text[i] == "{":
+            depth, j, quote = 1, i + 1, None
+            while j < len(text) and depth:
+                c = text[j]
+                if quote:
+                    if c == "\\":
+                        j += 1
+                    elif c == quote:
+                        quote = None
+                elif c in "'\"":
+                    quote = c
+                elif c == "{":
+                    depth += 1
+                elif c == "}":
+                    depth -= 1
+                j += 1
+            if depth:
+                raise ValueError(f"unclosed '{{' at {i}")
+            if lit:
+                out.append(("lit", "".join(lit), lit_start))
+                lit = []
+            out.append(("expr", text[i + 1:j - 1], i + 1))
+            i = j
+            lit_start = i
+            continue
+        if not lit:
+            lit_start = i
+        lit.append(text[i]); i += 1
+    if lit:
+        out.append(("lit", "".join(lit), lit_start))
+    return out
+
+
+def load_rule_file(path: Path) -> tuple[Optional[Rule], list[Problem]]:
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_RULE_FILE:
+            return None, [Problem(path, 1, 1, f"rule file is larger than {MAX_RULE_FILE} bytes")]
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(path, 1, 1, f"cannot read: {exc}")]
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        return None, [Problem(path, line, col, f"not valid TOML: {exc}")]
+    ck = _Checker(path, raw)
+
+    def key_at(key: str) -> int:
+        m = re.search(rf"(?m)^[ \t]*{re.escape(key)}[ \t]*=", raw)
+        return m.start() if m else 0
+
+    m = FILE_RE.match(path.name)
+    if not m:
+        ck.at(0, "file name must be LDnnn-short-name.toml (lower-case words joined by '-')")
+    for key in ("code", "name", "severity", "title", "message", "fix", "references", "doc", "confidence"):
+        if key not in data:
+            ck.at(0, f"missing key {key!r}")
+    kind = data.get("kind", "condition")
+    if kind not in ("condition", "engine"):
+        ck.at(key_at("kind"), "kind must be 'condition' or 'engine'")
+    code, name = str(data.get("code", "")), str(data.get("name", ""))
+    if not re.fullmatch(r"LD\d{3}", code):
+        ck.at(key_at("code"), f"code {code!r} must look like LD201")
+    elif code[2] == "8":
+        ck.at(key_at("code"), "LD8xx codes belong to the log doctor")
+    if m and (m.group(1) != code or m.group(2) != name):
+        ck.at(key_at("code"), f"file name says {m.group(1)}-{m.group(2)}, the rule says {code}-{name}")
+    if data.get("severity") not in SEVERITIES:
+        ck.at(key_at("severity"), f"severity must be one of {', '.join(SEVERITIES)}")
+    if data.get("confidence") not in ("sourced", "partial", "seed"):
+        ck.at(key_at("confidence"), "confidence must be sourced, partial or seed (never unverified)")
+    refs_list = data.get("references", [])
+    if not isinstance(refs_list, list) or not refs_list or not all(isinstance(r, str) and r for r in refs_list):
+        ck.at(key_at("references"), "references must be a non-empty list of strings")
+    doc = data.get("doc", {})
+    if not isinstance(doc, dict):
+        doc = {}
+    for sec in DOC_SECTIONS:
+        if not str(doc.get(sec, "")).strip():
+            ck.at(0, f"doc.{sec} is missing or empty")
+
+    program, reads, placeholders = None, [], {}
+    if kind == "condition":
+        cond = data.get("condition")
+        if not isinstance(cond, str) or not cond.strip():
+            ck.at(0, "missing key 'condition'")
+        else:
+            program, refs = ck.expr(cond, _value_offset(raw, "condition"), "condition")
+            reads = _dedupe([r.path for r in refs])
+    for key in ("message", "fix", "title"):
+        text = data.get(key)
+        if not isinstance(text, str):
+            continue
+        base = _value_offset(raw, key)
+        try:
+            parts = split_template(text)
+        except ValueError as exc:
+            ck.at(base, f"{key}: {exc}")
+            continue
+        for kind_, src, off in parts:
+            if kind_ == "expr":
+                prog, _ = ck.expr(src, base + off, f"{key} placeholder {{{src}}}")
+                if prog is not None:
+                    placeholders[src] = prog
+
+    examples = []
+    for i, ex in enumerate(data.get("examples", []) or []):
+        if not isinstance(ex, dict) or ex.get("expect") not in ("fire", "pass"):
+            ck.at(0, f"examples[{i}]: expect must be 'fire' or 'pass'")
+            continue
+        facts = ex.get("facts", {}) or {}
+        for fpath in facts:
+            if str(fpath).startswith("env."):
+                continue
+            node, why = resolve(fpath)
+            if node is None:
+                ck.at(raw.find(f'"{fpath}"') if f'"{fpath}"' in raw else 0, f"examples[{i}].facts: {why}")
+        examples.append(Example(name=str(ex.get("name", f"example {i}")), expect=ex["expect"],
+                                machine=ex.get("machine"), model=ex.get("model"), facts=dict(facts),
+                                template_file=ex.get("template_file")))
+    if kind == "condition":
+        if not any(e.expect == "fire" for e in examples) or not any(e.expect == "pass" for e in examples):
+            ck.at(0, "needs at least one example that fires and one that passes")
+    if ck.problems:
+        return None, ck.problems
+    return Rule(code=code, name=name, severity=data["severity"], title=data["title"],
+                condition=data.get("condition", "false"), message=data["message"], fix=data["fix"],
+                references=list(refs_list), doc={k: str(v).strip() for k, v in doc.items()},
+                confidence=data["confidence"], pitfall=data.get("pitfall"), kind=kind, examples=examples,
+                path=path, reads=reads, program=program, placeholders=placeholders), []
+
+
+def _dedupe(paths: list[str]) -> list[str]:
+    seen = []
+    for p in paths:
+        if p not in seen:
+            seen.append(p)
+    # drop a path when a longer one below it is read too (machine.gpus vs machine.gpus[].cc_major)
+    return [p for p in seen if not any(q != p and (q.startswith(p + ".") or q.startswith(p + "[")) for q in seen)]
+
+
+def load_rules_dir(directory: Path) -> tuple[list[Rule], list[Problem]]:
+    rules, problems = [], []
+    for path in sorted(Path(directory).glob("*.toml")):
+        rule, probs = load_rule_file(path)
+        problems += probs
+        if rule:
+            rules.append(rule)
+    return rules, problems
+
+
+def load_rules(extra_dirs: list[Path] | tuple = (), strict: bool = True) -> list[Rule]:
+    """The shipped rules plus the user's directories. Two rules with one code is an error."""
+    from ..resources import rules_dir
+    dirs = [rules_dir()] + [Path(d) for d in extra_dirs]
+    rules, problems = [], []
+    for d in dirs:
+        if not Path(d).is_dir():
+            raise RuleError(f"{d}: rules directory not found")
+        r, p = load_rules_dir(Path(d))
+        rules += r
+        problems += p
+    by_code: dict[str, Rule] = {}
+    for r in rules:
+        if r.code in by_code:
+            problems.append(Problem(r.path, 1, 1, f"code {r.code} is already used by {by_code[r.code].path}"))
+        else:
+            by_code[r.code] = r
+    if problems and strict:
+        raise RuleError("; ".join(str(p) for p in problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+    return sorted(by_code.values(), key=lambda r: r.code)

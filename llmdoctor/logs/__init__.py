@@ -1,0 +1,61 @@
+"""The log doctor: read an engine's log, extract facts, explain known messages, reconcile with a plan.
+
+    report = analyze_text(text, source="run.log")      # LogReport (records.py)
+
+Heavy work (cel, planner) is imported only when used.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .clean import clean_lines
+from .detect import detect_engine
+from .records import LogReport
+from .sink import FactSink
+
+ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
+
+
+def _extractor(engine: str):
+    from . import llamacpp, ollama, sglang, vllm
+    return {"vllm": vllm.extract, "sglang": sglang.extract, "llamacpp": llamacpp.extract,
+            "ollama": ollama.extract}[engine]
+
+
+def analyze_text(text: str, source: str = "-", engine: Optional[str] = None, truncated: bool = False,
+                 rules=None) -> LogReport:
+    lines = clean_lines(text)
+    engine = engine or detect_engine(lines)
+    sink = FactSink()
+    if engine:
+        _extractor(engine)(lines, sink)
+    facts, fact_lines = sink.flat()
+    report = LogReport(source=source, engine=engine, version=sink.version, model=sink.model, args=sink.args,
+                       facts=facts, fact_lines=fact_lines, events=[], unknown_errors=[],
+                       lines_read=len(lines), truncated=truncated, derived=sink.derived)
+    from .explain import run_rules, unknown_errors
+    from .rules import load_log_rules
+    rules = load_log_rules() if rules is None else rules
+    doc = {"engine": engine, "version": sink.version, "model": sink.model, "args": _plain(sink.args),
+           "facts": _plain(facts), "fact_lines": fact_lines}
+    report.events = run_rules(rules, lines, doc)
+    report.unknown_errors = unknown_errors(lines, report.events)
+    return report
+
+
+def analyze_file(path: str, engine: Optional[str] = None) -> LogReport:
+    from .reader import decode_log, read_log_bytes
+    data, truncated = read_log_bytes(path)
+    text = decode_log(data, "<stdin>" if path == "-" else path)
+    return analyze_text(text, source=path, engine=engine, truncated=truncated)
+
+
+def _plain(value):
+    """CEL takes JSON-like values only: args can hold tuples or other reprs."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

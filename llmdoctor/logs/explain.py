@@ -1,0 +1,105 @@
+"""Run the log rules over the cleaned lines; list the errors no rule explains."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .records import Event, LogLine, UnknownError
+from .rules import LogRule
+
+MAX_HITS = 1000            # line numbers kept per rule (a hang can repeat a line for hours)
+_EXC_LINE = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Interrupt)\b:?\s")
+_ERRORISH = re.compile(r"^Traceback \(most recent call last\)|\blevel=ERROR\b|^error:|\bfailed to\b|^\w*Error: ")
+
+
+def run_rules(rules: list[LogRule], lines: list[LogLine], doc: dict[str, Any]) -> list[Event]:
+    import cel
+    from llmdoctor.diagnose.functions import NullInput, bound_functions
+    from llmdoctor.diagnose.rules import split_template
+    functions = bound_functions(doc.get("args", {}), {})
+    events = []
+    for rule in rules:
+        if rule.engines and doc.get("engine") not in rule.engines and doc.get("engine") is not None:
+            continue
+        hits, groups, first_text = [], {}, None
+        for ln in lines:
+            for pat in rule.patterns:
+                m = pat.search(ln.text)
+                if m:
+                    if not hits:
+                        groups = {k: v for k, v in m.groupdict().items() if v is not None}
+                        first_text = ln.text[:500]
+                    if len(hits) < MAX_HITS:
+                        hits.append(ln.no)
+                    break
+        log = dict(doc, count=len(hits), lines=hits, text=first_text or "", groups=groups)
+        ctx = cel.Context({"log": log}, functions=functions)
+        try:
+            if rule.program.execute(ctx) is not True:
+                continue
+        except (NullInput, ValueError, TypeError, RuntimeError, KeyError):
+            continue              # a fact the rule needs is absent: the rule does not fire
+        if not hits and rule.line_of:
+            line = doc.get("fact_lines", {}).get(rule.line_of)
+            hits = [line] if line else []
+
+        def render(text: str) -> str:
+            out = []
+            for kind, src, _ in split_template(text):
+                if kind == "lit":
+                    out.append(src)
+                    continue
+                try:
+                    val = rule.placeholders[src].execute(ctx)
+                except Exception:      # an absent fact renders as "?" rather than hiding the finding
+                    val = "?"
+                out.append(f"{val:.2f}" if isinstance(val, float) else str(val))
+            return "".join(out)
+
+        events.append(Event(code=rule.code, name=rule.name, severity=rule.severity, lines=hits,
+                            message=render(rule.message), fix=render(rule.fix), harmless=rule.harmless))
+    return events
+
+
+def unknown_errors(lines: list[LogLine], events: list[Event], limit: int = 50) -> list[UnknownError]:
+    """ERROR blocks and tracebacks no rule matched: their first line, and the exception line if any.
+    A block is a run of consecutive error lines from one process."""
+    explained = {n for e in events for n in e.lines}
+    out: list[UnknownError] = []
+    seen: set[str] = set()
+    block: list[LogLine] = []
+
+    def flush():
+        if not block:
+            return
+        nos = {ln.no for ln in block}
+        if not (nos & explained):
+            exc = next((ln.text for ln in reversed(block) if _EXC_LINE.match(ln.text)), None)
+            first = next((ln.text for ln in block if ln.text.strip()), block[0].text)
+            key = exc or first
+            if key not in seen and len(out) < limit:
+                seen.add(key)
+                out.append(UnknownError(line=block[0].no, text=first[:300], exception=exc[:300] if exc else None))
+        block.clear()
+
+    in_tb = False
+    for ln in lines:
+        is_err = ln.level in ("ERROR", "CRITICAL") or bool(_ERRORISH.search(ln.text)) \
+            or bool(_EXC_LINE.match(ln.text)) or (in_tb and ln.level is None)
+        if ln.text.startswith("Traceback (most recent call last)"):
+            in_tb = True
+        elif ln.level is not None and ln.level not in ("ERROR", "CRITICAL"):
+            in_tb = False
+        same_proc = not block or (block[-1].proc, block[-1].pid) == (ln.proc, ln.pid)
+        if is_err and same_proc:
+            block.append(ln)
+        else:
+            flush()
+            if is_err:
+                block.append(ln)
+            if _EXC_LINE.match(ln.text):
+                in_tb = False
+        if _EXC_LINE.match(ln.text) and ln.level is None:
+            in_tb = False
+    flush()
+    return out

@@ -1,0 +1,58 @@
+"""Collects facts while an extractor walks the lines; decides which occurrence wins."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .records import Fact, LogLine
+
+
+class FactSink:
+    def __init__(self) -> None:
+        self.facts: dict[str, Fact] = {}
+        self.per_device: dict[str, dict[str, Fact]] = {}
+        self.args: dict[str, Any] = {}
+        self.derived: list[str] = []
+        self.version: Optional[str] = None
+        self.model: Optional[str] = None
+        self.rank_of = lambda line: "0"         # an extractor installs its own rank labeller
+
+    def put(self, name: str, value: Any, line: LogLine | int, keep: str = "first") -> None:
+        """keep: first | last | min | max — which occurrence of a repeated line is the fact."""
+        no = line if isinstance(line, int) else line.no
+        old = self.facts.get(name)
+        if old is None or keep == "last" \
+                or (keep == "min" and value < old.value) or (keep == "max" and value > old.value):
+            self.facts[name] = Fact(name, value, no)
+
+    def put_device(self, name: str, device: str, value: Any, line: LogLine | int, keep: str = "first") -> None:
+        no = line if isinstance(line, int) else line.no
+        table = self.per_device.setdefault(name, {})
+        if device not in table or keep == "last":
+            table[device] = Fact(name, value, no, device)
+
+    def has(self, name: str) -> bool:
+        return name in self.facts or name in self.per_device
+
+    def get(self, name: str, default: Any = None) -> Any:
+        f = self.facts.get(name)
+        return default if f is None else f.value
+
+    def set_version(self, v: str) -> None:
+        if v and not self.version:
+            self.version = v
+
+    def set_model(self, m: str) -> None:
+        if m and not self.model:
+            self.model = m.strip().rstrip(".")
+
+    def flat(self) -> tuple[dict[str, Any], dict[str, int]]:
+        """facts as name -> value (per-device figures as {device: value}), and name -> line."""
+        values: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        for name, f in self.facts.items():
+            values[name] = f.value
+            lines[name] = f.line
+        for name, table in self.per_device.items():
+            values[name] = {dev: f.value for dev, f in table.items()}
+            lines[name] = min(f.line for f in table.values())
+        return values, lines

@@ -1,0 +1,174 @@
+"""probe → read → plan → rules: the one path `check`, `plan` and `tui` share.
+
+`gather` does the slow part once (probing the machine, reading headers, parsing the launch
+command); `evaluate` is pure and cheap (planner + rules), so the TUI's what-if panel calls it on
+every change.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Optional
+
+from .errors import UsageError
+
+ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
+ENGINES_BY_FORMAT = {"gguf": ("llamacpp", "ollama"), "hf": ("vllm", "sglang"),
+                     "hf-config-only": ("vllm", "sglang")}
+
+# llmdoctor option -> the engine's own flag name, per engine.
+OPTION_FLAGS = {
+    "tp": {"vllm": "tensor_parallel_size", "sglang": "tp_size"},
+    "pp": {"vllm": "pipeline_parallel_size", "sglang": "pp_size"},
+    "max_model_len": {"vllm": "max_model_len", "sglang": "context_length", "llamacpp": "ctx_size",
+                      "ollama": "num_ctx"},
+    "gpu_memory_utilization": {"vllm": "gpu_memory_utilization", "sglang": "mem_fraction_static"},
+    "kv_cache_dtype": {"vllm": "kv_cache_dtype", "sglang": "kv_cache_dtype", "llamacpp": "cache_type_k",
+                       "ollama": "kv_cache_type"},
+    "max_num_seqs": {"vllm": "max_num_seqs", "sglang": "max_running_requests", "llamacpp": "parallel",
+                     "ollama": "num_parallel"},
+    "kv_cache_memory_bytes": {"vllm": "kv_cache_memory_bytes"},
+    "dtype": {"vllm": "dtype", "sglang": "dtype"},
+    "max_num_batched_tokens": {"vllm": "max_num_batched_tokens", "sglang": "chunked_prefill_size"},
+    "n_gpu_layers": {"llamacpp": "n_gpu_layers", "ollama": "num_gpu"},
+}
+
+
+@dataclass
+class Intent:
+    """What the user asked for, before anything is probed or read."""
+    model_path: Optional[str] = None
+    engines: list[str] = field(default_factory=list)   # empty: chosen by the model's format
+    engine_version: Optional[str] = None
+    options: dict[str, Any] = field(default_factory=dict)   # keys of OPTION_FLAGS, plus concurrency
+    launch: Optional[list[str]] = None                  # the user's launch command (argv after --)
+    machine_file: Optional[str] = None
+    gpu: Optional[str] = None                           # what-if GPU name
+    vram_gib: Optional[float] = None
+    gpus: int = 1
+
+
+@dataclass
+class Inputs:
+    machine: Any                    # facts.Machine
+    model: Any                      # checkpoint.spec.ModelInfo or None
+    command: Any                    # plan.records.LaunchCommand or None
+
+
+def gather(intent: Intent) -> Inputs:
+    command = None
+    model_path = intent.model_path
+    if intent.launch:
+        from .plan.command import parse_command
+        command = parse_command(list(intent.launch))
+        model_path = model_path or command.model
+    model = None
+    if model_path:
+        from .checkpoint import read_model
+        model = read_model(model_path)
+    return Inputs(machine=_machine(intent, model_path), model=model, command=command)
+
+
+def _machine(intent: Intent, model_path: Optional[str]):
+    if intent.gpu:
+        from .facts import Host, Machine, Software
+        from .plan import target_what_if
+        target = target_what_if(intent.gpu, intent.vram_gib, intent.gpus)
+        return Machine(source=target.source, gpus=target.gpus, host=target.host or Host(),
+                       software=target.software or Software(),
+                       description="what-if: only the GPUs are given; host facts are unknown")
+    if intent.machine_file:
+        from .probes.replay import load_machine
+        return load_machine(intent.machine_file, model_path)
+    from .probes import probe_machine
+    return probe_machine(path=model_path)
+
+
+def engines_for(intent: Intent, inputs: Inputs) -> list[str]:
+    if intent.engines:
+        return list(intent.engines)
+    if inputs.command is not None:
+        return [inputs.command.engine]
+    if inputs.model is not None:
+        return list(ENGINES_BY_FORMAT.get(inputs.model.format, ENGINES))
+    return []
+
+
+def request_for(engine: str, intent: Intent, inputs: Inputs):
+    from .plan.records import PlanRequest
+    cmd = inputs.command if inputs.command is not None and inputs.command.engine == engine else None
+    flags = dict(cmd.flags) if cmd else {}
+    for option, names in OPTION_FLAGS.items():
+        value = intent.options.get(option)
+        if value is not None and engine in names:
+            flags[names[engine]] = value
+            if option == "kv_cache_dtype" and engine == "llamacpp":
+                flags["cache_type_v"] = value
+    if intent.options.get("concurrency"):
+        flags["concurrency"] = intent.options["concurrency"]
+    version = intent.engine_version
+    if version is None and cmd is not None:
+        from .plan.command import image_version
+        version = image_version(cmd)
+    return PlanRequest(engine=engine, engine_version=version, flags=flags,
+                       env=dict(cmd.env) if cmd else {}, command=cmd)
+
+
+def _visible(command) -> Optional[str]:
+    if command is None:
+        return None
+    if command.docker and command.docker.gpus:
+        g = command.docker.gpus.strip().strip('"').strip("'")
+        return f"count={g}" if g.isdigit() else g
+    return command.env.get("CUDA_VISIBLE_DEVICES")
+
+
+def make_plans(intent: Intent, inputs: Inputs) -> list:
+    """One plan per engine; the first is the one the report leads with (a fitting one if any)."""
+    if inputs.model is None:
+        return []
+    from .plan import make_plan, target_from_machine, target_what_if
+    count = intent.options.get("num_gpus")
+    if intent.gpu:
+        target = target_what_if(intent.gpu, intent.vram_gib, count or intent.gpus)
+    else:
+        visible = _visible(inputs.command)
+        if visible is None and count:
+            visible = ",".join(str(i) for i in range(count))
+        target = target_from_machine(inputs.machine, visible)
+    plans = [make_plan(target, inputs.model, request_for(e, intent, inputs)) for e in engines_for(intent, inputs)]
+    if not intent.engines and inputs.command is None:
+        plans.sort(key=lambda p: not p.fits)    # stable: keeps the engine order among equals
+    return plans
+
+
+def evaluate(intent: Intent, inputs: Inputs, rules_config=None):
+    from .diagnose import run_rules
+    from .report import Report
+    plans = make_plans(intent, inputs)
+    report = Report(machine=inputs.machine, model=inputs.model, plan=plans[0] if plans else None,
+                    command=asdict(inputs.command) if inputs.command is not None else None,
+                    alternatives=plans[1:])
+    report.findings = run_rules(report.document(), rules_config, model=inputs.model)
+    return report
+
+
+def with_what_if(intent: Intent, what_if) -> Intent:
+    """The intent the TUI's what-if panel describes (empty fields keep the original)."""
+    options = dict(intent.options)
+    for name in ("tensor_parallel_size", "max_model_len", "concurrency", "kv_cache_dtype",
+                 "gpu_memory_utilization", "n_gpu_layers"):
+        value = getattr(what_if, name)
+        if value is not None:
+            options["tp" if name == "tensor_parallel_size" else name] = value
+    if what_if.num_gpus:
+        options["num_gpus"] = what_if.num_gpus
+    engines = [what_if.engine] if what_if.engine else intent.engines
+    return replace(intent, options=options, engines=engines)
+
+
+def check_inputs(intent: Intent) -> None:
+    if not intent.model_path and not intent.launch:
+        raise UsageError("give a model (directory, config.json or GGUF) or a launch command after --")
+    for engine in intent.engines:
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine {engine!r}: choose from {', '.join(ENGINES)}")

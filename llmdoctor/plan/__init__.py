@@ -1,0 +1,85 @@
+"""The capacity planner: pure functions from (target hardware, model spec, request) to a Plan.
+
+make_plan dispatches on the engine; each engine's module models that engine's own arithmetic.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Optional, Union
+
+from llmdoctor.plan.records import Plan, PlanRequest, Target
+
+ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
+
+
+def make_plan(target: Target, model: Any, request: PlanRequest) -> Plan:
+    engine = request.engine
+    if engine == "vllm":
+        from llmdoctor.plan.vllm import plan_vllm
+        return plan_vllm(target, model, request)
+    if engine == "sglang":
+        from llmdoctor.plan.sglang import plan_sglang
+        return plan_sglang(target, model, request)
+    if engine == "llamacpp":
+        from llmdoctor.plan.llamacpp import plan_llamacpp
+        return plan_llamacpp(target, model, request)
+    if engine == "ollama":
+        from llmdoctor.plan.ollama import plan_ollama
+        return plan_ollama(target, model, request)
+    raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+
+
+def _select(gpus: list, visible: Union[str, list, None]) -> list:
+    """Apply CUDA_VISIBLE_DEVICES ("1,0", UUIDs, "" = none) or docker --gpus ("all", "count=2",
+    '"device=1,2"') to the probed GPU list. Order follows the selector, as CUDA renumbers. Callers turn
+    docker's bare `--gpus 2` (a count) into "count=2"; a bare number here is a device index."""
+    if visible is None:
+        return list(gpus)
+    if isinstance(visible, (list, tuple)):
+        items = [str(v) for v in visible]
+    else:
+        text = str(visible).strip().strip('"').strip("'")
+        if text in ("all", ""):
+            return list(gpus) if text == "all" else []
+        if text.startswith("device="):
+            text = text[len("device="):]
+        if text.startswith("count="):
+            n = text[len("count="):]
+            return list(gpus) if n == "all" else list(gpus)[: int(n)]
+        items = [t.strip() for t in text.split(",") if t.strip()]
+    chosen = []
+    for item in items:
+        if item.lstrip("-").isdigit():
+            idx = int(item)
+            if idx < 0:
+                break                                  # CUDA stops at the first invalid entry
+            match = [g for g in gpus if g.index == idx]
+        else:
+            match = [g for g in gpus if g.uuid and g.uuid.startswith(item)]
+        if not match:
+            break
+        chosen.append(match[0])
+    return chosen
+
+
+def target_from_machine(machine: Any, visible: Union[str, list, None] = None) -> Target:
+    """The GPUs an engine started on this machine would see. `visible` defaults to the machine's
+    own CUDA_VISIBLE_DEVICES."""
+    if visible is None:
+        visible = (machine.software.env or {}).get("CUDA_VISIBLE_DEVICES")
+    gpus = _select(machine.gpus, visible)
+    source = "probed" if machine.source == "live" else machine.source
+    return Target(gpus=gpus, host=machine.host, software=machine.software, source=source)
+
+
+def target_what_if(gpu_name: str, vram_gib: Optional[float] = None, count: int = 1, host: Any = None) -> Target:
+    """Hardware that is not here, from the GPU table (rules/data/gpus.csv)."""
+    from llmdoctor.errors import UsageError
+    from llmdoctor.facts import Host, Software
+    from llmdoctor.plan.gpu_table import lookup, what_if_gpu
+    row = lookup(gpu_name)
+    if row is None:
+        raise UsageError(f"GPU {gpu_name!r} is not in the GPU table; pass a known name (e.g. 'RTX 4090', 'A10', 'H100 SXM5')")
+    gpus = [what_if_gpu(row, i, vram_gib) for i in range(max(count, 1))]
+    return Target(gpus=gpus, host=copy.deepcopy(host) if host is not None else Host(), software=Software(),
+                  source=f"what-if:{row.name}" + (f" {vram_gib:g} GiB" if vram_gib else ""))

@@ -1,0 +1,170 @@
+"""Parse a user's launch command (the argv after `llmdoctor plan --`) into a LaunchCommand.
+
+Handles `VAR=value` prefixes, `docker run [opts] IMAGE [args]` (engine images whose entrypoint is
+the engine, --entrypoint, `bash -c "..."`), and the four engines' programs. Unknown flags are kept
+in unknown_flags; nothing here is fatal except a command with no engine in it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from typing import Optional
+
+from llmdoctor.errors import UsageError
+from llmdoctor.plan.records import DockerWrapper, LaunchCommand
+
+# docker run options that take a value (docker 27 `docker run --help`); the rest are switches.
+_DOCKER_VALUED = {
+    "-e", "--env", "--env-file", "-v", "--volume", "-p", "--publish", "--gpus", "--shm-size", "--ipc",
+    "--runtime", "--name", "--network", "--net", "--entrypoint", "-w", "--workdir", "--device", "-u",
+    "--user", "--mount", "--ulimit", "--restart", "--cpus", "-m", "--memory", "--memory-swap", "-l",
+    "--label", "--add-host", "--security-opt", "--cap-add", "--cap-drop", "-h", "--hostname",
+    "--platform", "--pull", "--log-opt", "--log-driver", "--group-add", "--tmpfs", "--cgroupns", "--pid",
+    "--uts", "--stop-signal", "--cpuset-cpus", "--dns", "--label-file", "--volumes-from", "--expose",
+    "--health-cmd", "--cidfile", "--device-cgroup-rule", "--sysctl", "--storage-opt", "--oom-score-adj",
+}
+# Images whose entrypoint runs the engine: what the container args are appended to.
+_IMAGE_ENTRYPOINTS = [
+    (re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ["vllm", "serve"]),
+    (re.compile(r"ggml-org/llama\.cpp:(server|full)|llama\.cpp:server"), ["llama-server"]),
+    (re.compile(r"(^|/)ollama/ollama(:|$)"), ["ollama"]),
+]
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _size_bytes(text: str) -> Optional[int]:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([bkmgt]?)b?", text.strip().lower())
+    if not m:
+        return None
+    return int(float(m.group(1)) * {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2)])
+
+
+def _split_env(argv: list[str], env: dict[str, str]) -> list[str]:
+    i = 0
+    if argv and os.path.basename(argv[0]) == "env":
+        i = 1
+    while i < len(argv) and _ENV.match(argv[i]):
+        k, _, v = argv[i].partition("=")
+        env[k] = v
+        i += 1
+    return argv[i:]
+
+
+def _parse_docker(argv: list[str], env: dict[str, str]) -> tuple[DockerWrapper, list[str], Optional[list[str]]]:
+    d = DockerWrapper()
+    entrypoint: Optional[list[str]] = None
+    i = 2 if len(argv) > 1 and argv[1] in ("run", "create") else 1
+    while i < len(argv):
+        tok = argv[i]
+        if not tok.startswith("-"):
+            d.image = tok
+            return d, argv[i + 1:], entrypoint
+        name, eq, val = tok.partition("=")
+        if name in _DOCKER_VALUED and not eq:
+            val = argv[i + 1] if i + 1 < len(argv) else ""
+            i += 1
+        if name in ("-e", "--env"):
+            k, has, v = val.partition("=")
+            d.env[k] = v if has else os.environ.get(k, "")
+        elif name == "--gpus":
+            d.gpus = val
+        elif name == "--shm-size":
+            d.shm_size_bytes = _size_bytes(val)
+        elif name == "--ipc":
+            d.ipc = val
+        elif name == "--runtime":
+            d.runtime = val
+        elif name == "--device":
+            d.devices.append(val)
+        elif name == "--privileged":
+            d.privileged = True
+        elif name == "--entrypoint":
+            entrypoint = shlex.split(val)
+        i += 1
+    return d, [], entrypoint
+
+
+def _unwrap_shell(argv: list[str]) -> list[str]:
+    """`bash -c "cd /x && vllm serve ..."`: the segment that runs an engine."""
+    if len(argv) >= 3 and os.path.basename(argv[0]) in ("bash", "sh", "zsh") and argv[1] in ("-c", "-lc"):
+        for segment in re.split(r"&&|;|\|\|", argv[2]):
+            words = shlex.split(segment)
+            words = _split_env(words, {})
+            if words and _engine_of(words)[0]:
+                return words
+        return shlex.split(argv[2])
+    return argv
+
+
+def _engine_of(argv: list[str]) -> tuple[Optional[str], int, Optional[str]]:
+    """(engine, index where its arguments start, program label)."""
+    if not argv:
+        return None, 0, None
+    prog = os.path.basename(argv[0])
+    if prog == "vllm" and len(argv) > 1 and argv[1] == "serve":
+        return "vllm", 2, "vllm serve"
+    if prog == "sglang" and len(argv) > 1 and argv[1] == "serve":
+        return "sglang", 2, "sglang serve"
+    if re.fullmatch(r"python[0-9.]*", prog) and len(argv) > 2 and argv[1] == "-m":
+        mod = argv[2]
+        if mod.startswith("vllm.entrypoints"):
+            return "vllm", 3, f"python -m {mod}"
+        if mod.startswith("sglang.launch_server") or mod == "sglang.srt.server":
+            return "sglang", 3, f"python -m {mod}"
+    if prog in ("llama-server", "llama-cli", "server", "llama-cli.exe", "llama-server.exe"):
+        return "llamacpp", 1, prog.replace(".exe", "")
+    if prog == "ollama":
+        return "ollama", 1, "ollama"
+    return None, 0, None
+
+
+def parse_command(argv: list[str], env: Optional[dict[str, str]] = None) -> LaunchCommand:
+    env = dict(env or {})
+    original = list(argv)
+    rest = _split_env(list(argv), env)
+    docker = None
+    if rest and os.path.basename(rest[0]) in ("docker", "podman", "nerdctl"):
+        docker, container_args, entrypoint = _parse_docker(rest, env)
+        env.update(docker.env)
+        if entrypoint:
+            rest = entrypoint + container_args
+        else:
+            rest = container_args
+            for pattern, program in _IMAGE_ENTRYPOINTS:
+                if docker.image and pattern.search(docker.image) and not _engine_of(_unwrap_shell(rest))[0]:
+                    rest = program + rest
+                    break
+    rest = _unwrap_shell(rest)
+    rest = _split_env(rest, env)
+    engine, start, program = _engine_of(rest)
+    if engine is None:
+        raise UsageError(f"no vLLM, SGLang, llama.cpp or Ollama command found in: {shlex.join(original)[:200]}")
+    args = rest[start:]
+    if engine == "vllm":
+        from llmdoctor.plan.flags_vllm import parse_vllm_args
+        model, flags, unknown = parse_vllm_args(args)
+    elif engine == "sglang":
+        from llmdoctor.plan.flags_sglang import parse_sglang_args
+        model, flags, unknown = parse_sglang_args(args)
+    elif engine == "llamacpp":
+        from llmdoctor.plan.flags_llamacpp import parse_llamacpp_args
+        model, flags, unknown = parse_llamacpp_args(args)
+    else:
+        try:
+            from llmdoctor.plan.flags_ollama import parse_ollama
+        except ImportError:                     # the Ollama flag table is not in this checkout yet
+            model, flags, unknown = (args[1] if len(args) > 1 else None), {}, list(args)
+        else:
+            model, flags, unknown = parse_ollama(args, env)
+    return LaunchCommand(engine=engine, argv=original, program=program, model=model, flags=flags,
+                         unknown_flags=unknown, env=env, docker=docker)
+
+
+def image_version(cmd: LaunchCommand) -> Optional[str]:
+    """The engine version an image tag names (vllm/vllm-openai:v0.11.0 -> 0.11.0), if any."""
+    if not cmd.docker or not cmd.docker.image or ":" not in cmd.docker.image:
+        return None
+    tag = cmd.docker.image.rsplit(":", 1)[1]
+    m = re.match(r"v?(\d+\.\d+(?:\.\d+)?)", tag)
+    return m.group(1) if m else None

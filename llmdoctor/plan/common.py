@@ -1,0 +1,68 @@
+"""Small shared helpers of the planner: units, versions, dtype sizes, the CUDA-visible total."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+GIB = 1 << 30
+MIB = 1 << 20
+
+# Bytes per element of the dtypes the engines accept for weights, activations and KV.
+DTYPE_BYTES = {
+    "float32": 4, "fp32": 4, "float": 4,
+    "bfloat16": 2, "bf16": 2, "float16": 2, "fp16": 2, "half": 2,
+    "fp8": 1, "fp8_e4m3": 1, "fp8_e5m2": 1, "fp8_inc": 1, "int8": 1,
+}
+
+
+def cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def vtuple(version: Optional[str]) -> tuple[int, int, int]:
+    """'0.19.2.dev0+g...' -> (0, 19, 2). Unknown parts are 0."""
+    if not version:
+        return (0, 0, 0)
+    parts = []
+    for piece in version.split("+")[0].split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    while len(parts) < 3:
+        parts.append(0)
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def at_least(version: Optional[str], other: str) -> bool:
+    return vtuple(version) >= vtuple(other)
+
+
+def canonical_dtype(name: Optional[str]) -> Optional[str]:
+    if name is None:
+        return None
+    n = str(name).lower().replace("torch.", "")
+    return {"half": "float16", "fp16": "float16", "bf16": "bfloat16", "float": "float32",
+            "fp32": "float32"}.get(n, n)
+
+
+def cuda_total_bytes(gpu: Any) -> Optional[int]:
+    """What torch.cuda.mem_get_info() reports as total: NVML total minus the driver-reserved part
+    (an H100 80GB: NVML 81559 MiB, reserved 480 MiB, CUDA 79.19 GiB)."""
+    total = getattr(gpu, "memory_total_bytes", None)
+    if total is None:
+        return None
+    return total - (getattr(gpu, "memory_reserved_bytes", None) or 0)
+
+
+def human_int(value: Any) -> int:
+    """vLLM's human_readable_int (vllm/engine/arg_utils.py): k/m/g/t decimal, K/M/G/T binary."""
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value).strip()
+    decimal = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+    binary = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if text and text[-1] in decimal:
+        return int(float(text[:-1]) * decimal[text[-1]])
+    if text and text[-1] in binary:
+        return int(float(text[:-1]) * binary[text[-1]])
+    return int(float(text))

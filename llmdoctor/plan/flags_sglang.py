@@ -1,0 +1,96 @@
+"""SGLang's command-line flags that change memory or correctness, and its defaults by version.
+
+Names are SGLang's ServerArgs field names (python/sglang/srt/server_args.py). The mem_fraction_static
+heuristic by version is in sglang.py.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+NEWEST = "0.5.23"
+
+INT, FLOAT, STR, BOOL, JSON, LIST = "int", "float", "str", "bool", "json", "list"
+
+FLAGS: dict[str, str] = {
+    "model_path": STR, "tokenizer_path": STR, "revision": STR, "dtype": STR, "quantization": STR,
+    "tp_size": INT, "dp_size": INT, "pp_size": INT, "ep_size": INT, "enable_dp_attention": BOOL,
+    "mem_fraction_static": FLOAT, "context_length": INT, "max_total_tokens": INT,
+    "max_running_requests": INT, "chunked_prefill_size": INT, "max_prefill_tokens": INT,
+    "kv_cache_dtype": STR, "page_size": INT, "cuda_graph_max_bs": INT, "disable_cuda_graph": BOOL,
+    "enable_torch_compile": BOOL, "disable_radix_cache": BOOL, "speculative_algorithm": STR,
+    "speculative_num_steps": INT, "speculative_eagle_topk": INT, "speculative_num_draft_tokens": INT,
+    "speculative_draft_model_path": STR, "mamba_ssm_dtype": STR, "max_mamba_cache_size": INT,
+    "mamba_full_memory_ratio": FLOAT, "swa_full_tokens_ratio": FLOAT, "mamba_radix_cache_strategy": STR,
+    "tool_call_parser": STR, "reasoning_parser": STR, "trust_remote_code": BOOL, "attention_backend": STR,
+    "host": STR, "port": INT, "served_model_name": STR, "disable_piecewise_cuda_graph": BOOL,
+    "enable_piecewise_cuda_graph": BOOL, "piecewise_cuda_graph_max_tokens": INT, "enable_mixed_chunk": BOOL,
+    "cpu_offload_gb": FLOAT, "load_format": STR, "chat_template": STR, "json_model_override_args": JSON,
+    "disable_overlap_schedule": BOOL, "enable_metrics": BOOL, "api_key": STR, "random_seed": INT,
+    "log_level": STR, "moe_runner_backend": STR, "sampling_backend": STR, "grammar_backend": STR,
+    "enable_hierarchical_cache": BOOL, "hicache_ratio": FLOAT, "device": STR, "nnodes": INT, "node_rank": INT,
+    "dist_init_addr": STR, "allow_auto_truncate": BOOL, "schedule_policy": STR,
+}
+ALIASES = {"model": "model_path", "tp": "tp_size", "tensor_parallel_size": "tp_size", "dp": "dp_size",
+           "data_parallel_size": "dp_size", "pp": "pp_size", "pipeline_parallel_size": "pp_size",
+           "ep": "ep_size", "expert_parallel_size": "ep_size", "tokenizer": "tokenizer_path",
+           "speculative_algo": "speculative_algorithm", "cuda_graph_bs_max": "cuda_graph_max_bs"}
+
+
+def _convert(kind: str, raw: str) -> Any:
+    if kind == INT:
+        return int(raw)
+    if kind == FLOAT:
+        return float(raw)
+    if kind == JSON:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    if kind == BOOL:
+        return str(raw).lower() not in ("0", "false", "no", "off")
+    return raw
+
+
+def parse_sglang_args(argv: list[str]) -> tuple[Optional[str], dict[str, Any], list[str]]:
+    """argv after `python -m sglang.launch_server` / `sglang serve`: (model, flags, unknown)."""
+    flags: dict[str, Any] = {}
+    unknown: list[str] = []
+    model: Optional[str] = None
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if not tok.startswith("-"):
+            if model is None and "model_path" not in flags:
+                model = tok
+            else:
+                unknown.append(tok)
+            i += 1
+            continue
+        name, eq, val = tok.lstrip("-").partition("=")
+        dest = name.replace("-", "_")
+        dest = ALIASES.get(dest, dest)
+        if dest not in FLAGS:
+            unknown.append(tok)
+            if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                unknown.append(argv[i + 1])
+                i += 1
+            i += 1
+            continue
+        kind = FLAGS[dest]
+        if kind == BOOL and not eq:
+            flags[dest] = True
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(argv):
+                unknown.append(tok)
+                break
+            val = argv[i + 1]
+            i += 1
+        try:
+            flags[dest] = _convert(kind, val)
+        except ValueError:
+            unknown.append(f"{tok}={val}")
+        i += 1
+    return flags.get("model_path", model), flags, unknown

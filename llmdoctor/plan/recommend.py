@@ -1,0 +1,174 @@
+"""Recommended settings and the launch command for a plan.
+
+Parser names checked against vLLM's registries (vllm/tool_parsers/__init__.py and
+vllm/reasoning/__init__.py, main branch as stored at commit 0064cc9c).
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from llmdoctor.checkpoint.spec import ModelInfo
+from llmdoctor.plan.common import GIB, cuda_total_bytes
+from llmdoctor.plan.records import Plan, PlanRequest, Target
+
+# (match on model_type/architecture/path, lowercase) -> (tool parser, reasoning parser)
+_PARSERS = [
+    (("qwen3_5", "qwen3.5", "qwen3.6", "qwen3_6", "coder"), "qwen3_coder", "qwen3"),
+    (("qwen3",), "hermes", "qwen3"),
+    (("qwen2",), "hermes", None),
+    (("gpt_oss", "gpt-oss"), "openai", "openai_gptoss"),
+    (("deepseek_v32", "deepseek-v3.2"), "deepseek_v32", "deepseek_v3"),
+    (("deepseek-v3.1", "deepseek_v31"), "deepseek_v31", "deepseek_v3"),
+    (("deepseek-r1", "deepseek_r1"), "deepseek_v3", "deepseek_r1"),
+    (("deepseek",), "deepseek_v3", "deepseek_v3"),
+    (("gemma4", "gemma-4"), "gemma4", "gemma4"),
+    (("llama4",), "llama4_pythonic", None),
+    (("llama",), "llama3_json", None),
+    (("kimi",), "kimi_k2", "kimi_k2"),
+    (("glm4_moe", "glm-4.5", "glm-4.6"), "glm45", "glm45"),
+    (("minimax",), "minimax_m2", "minimax_m2"),
+    (("mistral", "mixtral"), "mistral", None),
+    (("nemotron_h", "nemotron"), None, "nemotron_v3"),
+]
+
+
+def parsers_for(model: ModelInfo) -> tuple[Optional[str], Optional[str]]:
+    key = " ".join(filter(None, [model.model_type, model.architecture, model.path])).lower()
+    for needles, tool, reasoning in _PARSERS:
+        if any(n in key for n in needles):
+            return tool, reasoning
+    return None, None
+
+
+def safe_gmu(target_gpus: list, version_outside_budget: float = 0.6 * GIB) -> tuple[Optional[float], str]:
+    """Largest gpu_memory_utilization vLLM will accept and survive: measured free memory, less
+    what sits outside the budget (CUDA context, NCCL, graphs captured later), over the total."""
+    best = None
+    for g in target_gpus:
+        total, free = cuda_total_bytes(g), g.memory_free_bytes
+        if not total or free is None:
+            continue
+        value = math.floor((free - version_outside_budget) / total * 100) / 100
+        best = value if best is None else min(best, value)
+    if best is None:
+        return None, "free memory unknown (what-if or unprobed GPU): keep the engine default"
+    best = max(min(best, 0.95), 0.05)
+    return best, f"measured free memory less {version_outside_budget / GIB:.1f} GiB outside vLLM's budget"
+
+
+def mtp_tokens(num_gpus: int, concurrency: float) -> int:
+    """The seeds' rule of thumb: 3 on 1-2 GPUs, 4 on more; fewer when KV is short."""
+    n = 3 if num_gpus <= 2 else 4
+    if concurrency < 1.0:
+        n = 1
+    elif concurrency < 2.0:
+        n = min(n, 2)
+    return n
+
+
+def valid_tp_sizes(model: ModelInfo, num_gpus: int) -> list[int]:
+    heads, kv = model.spec.num_attention_heads or 0, model.spec.num_kv_heads or 0
+    out = []
+    for tp in range(1, num_gpus + 1):
+        if heads and heads % tp:
+            continue
+        if kv and model.spec.mla_layers == 0 and kv % tp and tp % kv:
+            continue
+        out.append(tp)
+    return out
+
+
+def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest) -> None:
+    """Fill plan.recommendations and plan.command (vLLM and SGLang)."""
+    rec: dict[str, Any] = {}
+    n = len(target.gpus)
+    tps = valid_tp_sizes(model, n)
+    if tps:
+        tp = max(tps)
+        rec["tensor_parallel_size"] = {"value": tp, "why": f"largest size <= {n} GPUs dividing the attention and KV heads"}
+        if tp < n and n % tp == 0:
+            rec["pipeline_parallel_size"] = {"value": n // tp, "why": "heads do not divide across all GPUs"}
+    gpu0 = target.gpus[0] if target.gpus else None
+    if gpu0 is not None and gpu0.vendor == "nvidia" and (gpu0.cc_major or 9) < 8:
+        rec["dtype"] = {"value": "half", "why": "no bfloat16 below compute capability 8.0"}
+    if plan.engine == "vllm":
+        gmu, why = safe_gmu(target.gpus[: max(plan.tensor_parallel_size * plan.pipeline_parallel_size, 1)])
+        if gmu is not None:
+            rec["gpu_memory_utilization"] = {"value": gmu, "why": why}
+    if plan.max_concurrency < 1.0 and plan.kv_cache.dtype not in ("fp8", "fp8_e4m3", "fp8_e5m2"):
+        rec["kv_cache_dtype"] = {"value": "fp8", "why": "KV cache holds less than one full-length request; fp8 halves it"}
+    fit_len = plan.details.get("max_model_len_for_concurrency")
+    if fit_len:
+        rec["max_model_len"] = {"value": fit_len, "why": f"largest context at the requested concurrency "
+                                                        f"{request.flags.get('concurrency', 1)}"}
+    if model.spec.mtp_layers:
+        k = mtp_tokens(n, plan.max_concurrency)
+        rec["speculative_config"] = {"value": {"method": "mtp", "num_speculative_tokens": k},
+                                     "why": "model carries MTP layers; 3 tokens on 1-2 GPUs, 4 on more, fewer when KV is short"}
+    tool, reasoning = parsers_for(model)
+    if tool:
+        rec["tool_call_parser"] = {"value": tool, "why": f"tool-call format of the {model.model_type} family"}
+    if reasoning:
+        rec["reasoning_parser"] = {"value": reasoning, "why": f"thinking format of the {model.model_type} family"}
+    plan.recommendations = rec
+    plan.command = _command(plan, model, request, rec)
+
+
+def _val(rec: dict, key: str, default: Any = None) -> Any:
+    return rec[key]["value"] if key in rec else default
+
+
+def _command(plan: Plan, model: ModelInfo, request: PlanRequest, rec: dict) -> list[str]:
+    path = request.command.model if request.command and request.command.model else model.path
+    user = request.flags
+    if plan.engine == "vllm":
+        argv = ["vllm", "serve", path, "--tensor-parallel-size", str(user.get("tensor_parallel_size") or _val(rec, "tensor_parallel_size", 1))]
+        if _val(rec, "dtype"):
+            argv += ["--dtype", "half"]
+        argv += ["--max-model-len", str(_val(rec, "max_model_len", plan.max_model_len))]
+        gmu = user.get("gpu_memory_utilization") or _val(rec, "gpu_memory_utilization")
+        if gmu:
+            argv += ["--gpu-memory-utilization", str(gmu)]
+        kv = user.get("kv_cache_dtype") or _val(rec, "kv_cache_dtype")
+        if kv and kv != "auto":
+            argv += ["--kv-cache-dtype", str(kv)]
+        for key in ("max_num_seqs", "max_num_batched_tokens", "mamba_cache_mode", "enforce_eager"):
+            if key in user and user[key] is not None:
+                argv += [f"--{key.replace('_', '-')}"] + ([] if isinstance(user[key], bool) else [str(user[key])])
+        spec = user.get("speculative_config") or _val(rec, "speculative_config")
+        if spec:
+            argv += ["--speculative-config", json.dumps(spec, separators=(",", ":"))]
+        tool = user.get("tool_call_parser") or _val(rec, "tool_call_parser")
+        if tool:
+            argv += ["--enable-auto-tool-choice", "--tool-call-parser", tool]
+        reasoning = user.get("reasoning_parser") or _val(rec, "reasoning_parser")
+        if reasoning:
+            argv += ["--reasoning-parser", reasoning]
+        return argv
+    argv = ["python", "-m", "sglang.launch_server", "--model-path", path,
+            "--tp-size", str(user.get("tp_size") or _val(rec, "tensor_parallel_size", 1)),
+            "--context-length", str(_val(rec, "max_model_len", plan.max_model_len))]
+    if _val(rec, "dtype"):
+        argv += ["--dtype", "half"]
+    if user.get("mem_fraction_static"):
+        argv += ["--mem-fraction-static", str(user["mem_fraction_static"])]
+    kv = user.get("kv_cache_dtype") or (("fp8_e4m3") if _val(rec, "kv_cache_dtype") else None)
+    if kv and kv != "auto":
+        argv += ["--kv-cache-dtype", kv]
+    tool = user.get("tool_call_parser") or _sglang_tool(_val(rec, "tool_call_parser"))
+    if tool:
+        argv += ["--tool-call-parser", tool]
+    reasoning = user.get("reasoning_parser") or _val(rec, "reasoning_parser")
+    if reasoning:
+        argv += ["--reasoning-parser", {"openai_gptoss": "gpt-oss", "deepseek_v3": "deepseek-v3",
+                                        "deepseek_r1": "deepseek-r1"}.get(reasoning, reasoning)]
+    return argv
+
+
+def _sglang_tool(name: Optional[str]) -> Optional[str]:
+    # SGLang's names (python/sglang/srt/function_call/function_call_parser.py): qwen, qwen3_coder, gpt-oss,
+    # deepseekv3, deepseekv31, llama3, mistral, kimi_k2, glm45. Not verified against every version.
+    return {"hermes": "qwen", "openai": "gpt-oss", "deepseek_v3": "deepseekv3", "deepseek_v31": "deepseekv31",
+            "llama3_json": "llama3"}.get(name or "", name)

@@ -1,0 +1,272 @@
+"""vLLM's memory plan, as vLLM computes it (V1 engine; V0 where the version says so).
+
+Budget (vllm/v1/worker/gpu_worker.py Worker.determine_available_memory, v0.9-v0.26):
+  requested = total * gpu_memory_utilization          (ceil in v0.29+, vllm/v1/worker/utils.py)
+  available_kv = requested - weights - peak_activation - non_torch - cudagraph_estimate
+`--kv-cache-memory-bytes` replaces available_kv (v0.10.2+). The KV arithmetic is in vllm_kv.py.
+Measured terms (activation, non-torch, CUDA graphs) are modelled; the formulas are stated in the
+plan's assumptions.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from llmdoctor.checkpoint.spec import ModelInfo
+from llmdoctor.plan import flags_vllm
+from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes
+from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, WeightsPlan
+from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
+from llmdoctor.plan.vllm_kv import KvSettings, plan_kv
+from llmdoctor.plan.weights import rank_weights
+
+MTP_METHODS = {"mtp", "deepseek_mtp", "qwen3_next_mtp", "qwen3_5_mtp", "mimo_mtp", "glm4_moe_mtp",
+               "ernie_mtp", "longcat_flash_mtp", "pangu_ultra_moe_mtp"}
+
+
+def resolve_version(request: PlanRequest, target: Target, package: str, newest: str) -> tuple[str, str]:
+    """Which engine version the plan models, and why: a version the user passed, else the one
+    installed on the machine, else the one the command names (an image tag), else the newest read."""
+    installed = (getattr(target.software, "packages", None) or {}).get(package)
+    if request.engine_version and not request.command:
+        return request.engine_version, "flag"
+    if installed:
+        return installed, "installed"
+    if request.engine_version:
+        return request.engine_version, "command"
+    return newest, "assumed-newest"
+
+
+def kv_dtype_bytes(kv_dtype: str, model_dtype: str, notes: list[str]) -> float:
+    if kv_dtype in ("auto", None):
+        return DTYPE_BYTES.get(model_dtype, 2)
+    d = canonical_dtype(kv_dtype)
+    if d in DTYPE_BYTES:
+        return DTYPE_BYTES[d]
+    notes.append(f"--kv-cache-dtype {kv_dtype}: packed layout not modelled, counted as 1 byte per element")
+    return 1
+
+
+def _activation(model: ModelInfo, tokens: int, num_reqs: int, tp: int, act_bytes: int, v1: bool) -> tuple[int, str]:
+    """Peak torch memory of the profile run above the weights.
+    Layer term: tokens * dtype * (3 * FFN width per rank + 2 * hidden), the MLP's gate/up output and
+    activation dominating (fitted on vLLM issue 10517: Llama-3.1-8B, 2.07 and 2.99 GiB at 20k/29k tokens).
+    Sampler term: num_reqs * vocab * 36 B in V1 (fp32 logits, probs, sort values and int64 indices;
+    fitted on gpt-oss-120b, issue 23278), 8 B in V0."""
+    spec = model.spec
+    hidden = spec.hidden_size
+    moe = spec.moe
+    if moe and moe.expert_intermediate_size:
+        width = moe.experts_per_token * moe.expert_intermediate_size + moe.shared_experts * moe.expert_intermediate_size
+    else:
+        width = spec.intermediate_size or 4 * hidden
+    layer = tokens * act_bytes * (3 * width // tp + 2 * hidden)
+    sampler = num_reqs * spec.vocab_size * (36 if v1 else 8)
+    why = (f"peak activation = {tokens} tokens x {act_bytes} B x (3 x {width // tp} + 2 x {hidden}) + "
+           f"{num_reqs} requests x {spec.vocab_size} vocab x {36 if v1 else 8} B (sampler) = "
+           f"{(layer + sampler) / GIB:.2f} GiB (modelled; vLLM measures it in its profile run)")
+    return layer + sampler, why
+
+
+def _capture_sizes(max_size: int) -> int:
+    """Number of CUDA graphs vLLM captures by default: 1, 2, 4, then steps of 8 to 256, then 16."""
+    sizes = [s for s in [1, 2, 4] + list(range(8, 256, 8)) + list(range(256, max_size + 1, 16)) if s <= max_size]
+    return len(sizes)
+
+
+def _len_for_concurrency(model: ModelInfo, ks: KvSettings, available: int, want: float) -> int:
+    """Largest max_model_len at which vLLM would report at least `want` concurrency."""
+    import dataclasses
+    lo, hi = 0, ks.max_model_len
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if plan_kv(model, dataclasses.replace(ks, max_model_len=mid), available).concurrency >= want:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
+    notes: list[str] = []
+    version, vsource = resolve_version(request, target, "vllm", flags_vllm.NEWEST)
+    notes.append(f"vLLM {version} ({vsource})")
+    flags = dict(request.flags)
+    gpus = list(target.gpus)
+    tp = int(flags.get("tensor_parallel_size") or 1)
+    pp = int(flags.get("pipeline_parallel_size") or 1)
+    used = gpus[: tp * pp] if gpus else []
+    totals = [cuda_total_bytes(g) for g in used if cuda_total_bytes(g)]
+    total = min(totals) if totals else 0
+    gpu0 = used[0] if used else None
+    s = flags_vllm.defaults(version, total, getattr(gpu0, "name", None))
+    s.update({k: v for k, v in flags.items() if v is not None})
+    v1 = at_least(version, "0.8.0")
+    problems: list[str] = []
+    if tp * pp > len(gpus):
+        problems.append(f"tensor_parallel_size x pipeline_parallel_size = {tp * pp} but {len(gpus)} GPU(s) visible")
+    heads, kv_heads = model.spec.num_attention_heads, model.spec.num_kv_heads
+    if heads and heads % tp:
+        problems.append(f"{heads} attention heads are not divisible by tensor_parallel_size {tp}")
+    if kv_heads and model.spec.mla_layers == 0 and kv_heads % tp and tp % kv_heads:
+        problems.append(f"{kv_heads} KV heads and tensor_parallel_size {tp} do not divide one another")
+
+    # dtype: "auto" takes the checkpoint's; GPUs without bf16 (cc < 8.0) get float16.
+    cc_major = getattr(gpu0, "cc_major", None)
+    dtype = canonical_dtype(s.get("dtype"))
+    ckpt_dtype = canonical_dtype(model.torch_dtype) or "bfloat16"
+    if dtype in (None, "auto"):
+        dtype = ckpt_dtype
+        if ckpt_dtype == "float32":
+            dtype = "bfloat16"
+        if dtype == "bfloat16" and cc_major is not None and cc_major < 8 and getattr(gpu0, "vendor", "") == "nvidia":
+            dtype = "float16"
+            notes.append("dtype auto -> float16: bfloat16 needs compute capability >= 8.0")
+    elif dtype == "bfloat16" and cc_major is not None and cc_major < 8 and getattr(gpu0, "vendor", "") == "nvidia":
+        problems.append("--dtype bfloat16 on a GPU with compute capability < 8.0 (no bf16): use --dtype half")
+    act_bytes = DTYPE_BYTES.get(dtype, 2)
+
+    spec_cfg = s.get("speculative_config") if isinstance(s.get("speculative_config"), dict) else None
+    num_spec, method = 0, None
+    if spec_cfg:
+        method = str(spec_cfg.get("method") or spec_cfg.get("model") or "draft_model")
+        num_spec = int(spec_cfg.get("num_speculative_tokens") or 0)
+    is_mtp = bool(method) and (method in MTP_METHODS or method.endswith("_mtp"))
+    mtp_layers = model.spec.mtp_layers if is_mtp else 0
+    if is_mtp and not model.spec.mtp_layers:
+        problems.append(f"speculative method {method} but the model has no MTP layers")
+
+    # max_model_len: the model's, or the user's; -1/auto means "largest that fits" (v0.16+).
+    M_model = model.spec.max_position_embeddings or 4096
+    M = int(s.get("max_model_len") or M_model)
+    auto_fit = M == -1
+    if auto_fit:
+        M = M_model
+    T = int(s["max_num_batched_tokens"])
+    if not v1 and "max_num_batched_tokens" not in flags:
+        T = max(M, 2048) if M <= 32768 else 2048
+        notes.append("V0 engine: max_num_batched_tokens = max(max_model_len, 2048) without chunked prefill")
+    if s.get("enable_chunked_prefill") is False and v1:
+        T = max(T, M)
+    num_reqs = min(int(s["max_num_seqs"]), T)
+
+    online_quant = s.get("quantization") if model.quantization is None else None
+    rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp)
+    notes += rw.assumptions
+    weights = rw.bytes_per_gpu
+    activation, why = _activation(model, T, num_reqs, tp, act_bytes, v1)
+    notes.append(why)
+    multi = tp * pp > 1
+    non_torch = int(0.3 * GIB) + (int(0.3 * GIB) if multi and not at_least(version, "0.11.0") else 0)
+    notes.append(f"non-torch memory {non_torch / GIB:.2f} GiB assumed (cuBLAS/attention workspaces; NCCL is "
+                 f"{'outside' if at_least(version, '0.11.0') else 'inside'} the budget at this version)")
+    eager = bool(s.get("enforce_eager"))
+    is_cuda = getattr(gpu0, "vendor", "nvidia") == "nvidia"
+    estimate_on = s["cudagraph_estimate"] or (
+        at_least(version, "0.18.0") and request.env.get("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS") == "1")
+    cudagraph = 0
+    if estimate_on and not eager and is_cuda:
+        cap = min(int(s["max_num_seqs"]) * (1 + num_spec) * 2, 512, T)
+        n = _capture_sizes(cap)
+        cudagraph = int(64 * MIB + n * model.spec.num_layers * 64 * 1024 / pp)
+        notes.append(f"CUDA-graph estimate {cudagraph / GIB:.2f} GiB assumed ({n} graphs; vLLM measures it)")
+    elif not eager and is_cuda:
+        notes.append("CUDA graphs are captured after the KV cache at this version: they need the (1 - gmu) headroom")
+
+    gmu = float(s["gpu_memory_utilization"])
+    requested = math.ceil(total * gmu) if at_least(version, "0.29.0") else int(total * gmu)
+    kv_bytes_flag = s.get("kv_cache_memory_bytes")
+    if kv_bytes_flag and kv_bytes_flag > 0:
+        available = int(kv_bytes_flag)
+        notes.append("--kv-cache-memory-bytes given: vLLM skips profiling and uses it as the KV budget")
+    else:
+        available = requested - weights - activation - non_torch - cudagraph
+    if available <= 0:
+        problems.append(f"no memory left for the KV cache: {gmu} x {total / GIB:.2f} GiB = {requested / GIB:.2f} GiB "
+                        f"requested, weights {weights / GIB:.2f} GiB + activation {activation / GIB:.2f} GiB + "
+                        f"non-torch {non_torch / GIB:.2f} GiB + CUDA graphs {cudagraph / GIB:.2f} GiB")
+    free = [g.memory_free_bytes for g in used if g.memory_free_bytes is not None]
+    if free and at_least(version, "0.9.0") and min(free) < requested and not kv_bytes_flag:
+        problems.append(f"free memory {min(free) / GIB:.2f} GiB < requested {requested / GIB:.2f} GiB: vLLM refuses to "
+                        f"start; lower gpu_memory_utilization to {max(min(free) / total - 0.01, 0):.2f}")
+
+    model_dtype = dtype
+    kv_dtype = str(s.get("kv_cache_dtype") or "auto")
+    ssm = model.spec.layers and next((l.state.ssm_dtype for l in model.spec.layers if l.state), None)
+    mamba_dtype = canonical_dtype(s.get("mamba_cache_dtype")) if s.get("mamba_cache_dtype") not in (None, "auto") else model_dtype
+    ssm_dtype = s.get("mamba_ssm_cache_dtype")
+    ssm_bytes = DTYPE_BYTES.get(canonical_dtype(ssm_dtype)) if ssm_dtype not in (None, "auto") else (
+        DTYPE_BYTES.get(canonical_dtype(ssm)) if ssm else None)
+    ks = KvSettings(version=version, tp=tp, kv_bytes=kv_dtype_bytes(kv_dtype, model_dtype, notes),
+                    state_dtype_bytes=DTYPE_BYTES.get(mamba_dtype, 2), ssm_dtype_bytes=ssm_bytes,
+                    max_model_len=M, max_num_batched_tokens=T, block_size=int(s.get("block_size") or 16),
+                    user_block_size="block_size" in flags, mamba_cache_mode=str(s.get("mamba_cache_mode") or "none"),
+                    num_spec=num_spec, mtp_layers=mtp_layers, pp=pp,
+                    disable_hybrid=bool(s.get("disable_hybrid_kv_cache_manager")))
+    kv = plan_kv(model, ks, max(available, 0))
+    if auto_fit and kv.estimated_max_model_len is not None:
+        M = kv.estimated_max_model_len
+        ks.max_model_len = M
+        kv = plan_kv(model, ks, max(available, 0))
+        notes.append(f"max_model_len auto: reduced to {M} to fit the KV budget")
+    want = request.flags.get("concurrency")
+    fit_len = _len_for_concurrency(model, ks, max(available, 0), float(want)) if want else None
+    if s.get("num_gpu_blocks_override"):
+        kv.num_blocks = int(s["num_gpu_blocks_override"])
+    if available > 0 and kv.request_bytes > available:
+        problems.append(f"one request of max_model_len {M} needs {kv.request_bytes / GIB:.2f} GiB of KV cache, "
+                        f"{available / GIB:.2f} GiB available; the largest max_model_len that fits is "
+                        f"{kv.estimated_max_model_len}")
+
+    bw = getattr(gpu0, "memory_bandwidth_bytes_per_s", None)
+    link = "nvlink" if any(getattr(g.nvlink, "active_links", 0) for g in used) else "pcie"
+    active = active_weight_bytes(model) * (rw.bytes_total / max(model.weight_bytes or rw.bytes_total, 1))
+    ctx = min(M, 4096)
+    speed = decode_upper_bound(int(active / tp / pp * pp), kv.bytes_per_token, ctx, bw, tp=tp,
+                               num_layers=model.spec.num_layers, link=link)
+    notes += speed.assumptions
+
+    gpu_mem = []
+    for g in used:
+        t = cuda_total_bytes(g) or 0
+        other = g.processes_memory_bytes or 0
+        kv_alloc = kv.num_blocks * kv.bytes_per_block
+        spent = weights + kv_alloc + activation + cudagraph + non_torch + other
+        gpu_mem.append(GpuMemory(index=g.index, total_bytes=t, weights_bytes=weights, kv_cache_bytes=kv_alloc,
+                                 activation_bytes=activation, cuda_graph_bytes=cudagraph,
+                                 runtime_overhead_bytes=non_torch, other_processes_bytes=other, free_bytes=t - spent))
+    fits = not problems
+    reason = "; ".join(problems) if problems else (
+        f"fits: {kv.tokens:,} KV tokens, {kv.concurrency:.2f}x concurrency at {M:,} tokens")
+    speculative = None
+    if method:
+        speculative = SpeculativePlan(method=method, num_speculative_tokens=num_spec,
+                                      extra_bytes_per_gpu=rw.details.get("mtp", 0) // tp)
+    settings = {k: v for k, v in s.items()}
+    settings.update({"dtype": dtype, "max_model_len": M, "max_num_batched_tokens": T, "block_size": kv.block_size,
+                     "tensor_parallel_size": tp, "pipeline_parallel_size": pp})
+    plan = Plan(
+        engine="vllm", engine_version=version, engine_version_source=vsource, target=target.source,
+        num_gpus=len(gpus), tensor_parallel_size=tp, pipeline_parallel_size=pp, dtype=dtype,
+        kv_cache=KvCachePlan(dtype=kv_dtype if kv_dtype != "auto" else dtype, bytes_per_token=kv.bytes_per_token,
+                             block_size=kv.block_size, available_bytes_per_gpu=max(available, 0), tokens=kv.tokens,
+                             state_bytes_per_sequence=kv.state_bytes_per_sequence,
+                             details={"num_blocks": kv.num_blocks, "bytes_per_block": kv.bytes_per_block,
+                                      "groups": kv.groups, "blocks_per_request": kv.blocks_per_request,
+                                      "request_bytes": kv.request_bytes, "padding_layers": kv.padding_layers,
+                                      "mamba_padding_pct": kv.mamba_padding_pct,
+                                      "estimated_max_model_len": kv.estimated_max_model_len,
+                                      "mamba_cache_mode": ks.mamba_cache_mode}),
+        max_model_len=M, max_concurrency=round(kv.concurrency, 4),
+        weights=WeightsPlan(bytes_per_gpu=weights, bytes_total=rw.bytes_total, details=rw.details),
+        activation_bytes_per_gpu=activation, gpu_memory_utilization=gmu, speculative=speculative,
+        decode_tokens_per_s=round(speed.tokens_per_s, 1) if speed.tokens_per_s else None, prefill_tokens_per_s=None,
+        fits=fits, fits_reason=reason, command=[], assumptions=notes, gpus=gpu_mem, settings=settings,
+        details={"requested_bytes_per_gpu": requested, "non_torch_bytes": non_torch, "cudagraph_bytes": cudagraph,
+                 "max_num_batched_tokens": T, "num_reqs_profiled": num_reqs,
+                 "max_model_len_for_concurrency": fit_len,
+                 "requested_memory_formula": f"{'ceil' if at_least(version, '0.29.0') else 'int'}(total x gmu)"},
+    )
+    from llmdoctor.plan.recommend import recommend
+    recommend(plan, target, model, request)
+    return plan

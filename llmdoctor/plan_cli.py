@@ -1,0 +1,118 @@
+"""`llmdoctor plan`, `check` and `tui`: their options, turned into a pipeline Intent.
+
+Kept outside plan/ because these commands probe the machine; the planner itself never does."""
+from __future__ import annotations
+
+import argparse
+
+from .errors import ExitCode
+from .pipeline import ENGINES, Intent, check_inputs, evaluate, gather
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command: bool = True) -> None:
+    p.add_argument("model", nargs="?", help="model directory, config.json or GGUF file")
+    p.add_argument("launch", nargs="*", help=argparse.SUPPRESS)
+    p.add_argument("--engine", choices=ENGINES,
+                   help="engine to plan for" + ("" if engine_required_without_command else
+                                                " (default: the engines that suit the model's format)"))
+    p.add_argument("--engine-version", help="plan for this engine version (default: installed, else newest known)")
+    p.add_argument("--model-path", help="checkpoint to read when the launch command names a hub id")
+    p.add_argument("--gpu", help="what-if: plan for this GPU (from the GPU table) instead of probing")
+    p.add_argument("--vram-gib", type=float, help="what-if: memory of that GPU (modded cards)")
+    p.add_argument("--gpus", type=int, default=1, help="what-if: number of such GPUs")
+    p.add_argument("--machine", metavar="FILE", help="use a recorded machine instead of probing")
+    p.add_argument("--json", action="store_true", help="print the facts document as JSON")
+    p.add_argument("--tp", type=int, help="tensor parallel size")
+    p.add_argument("--pp", type=int, help="pipeline parallel size")
+    p.add_argument("--max-model-len", type=int, help="context length (llama.cpp -c, Ollama num_ctx)")
+    p.add_argument("--gpu-memory-utilization", type=float, help="vLLM gpu_memory_utilization / SGLang mem_fraction_static")
+    p.add_argument("--kv-cache-dtype", help="KV cache dtype (fp8, q8_0, ...)")
+    p.add_argument("--kv-cache-memory-bytes", type=int, help="vLLM: fixed KV cache size")
+    p.add_argument("--max-num-seqs", type=int, help="concurrent sequences (llama.cpp -np)")
+    p.add_argument("--max-num-batched-tokens", type=int)
+    p.add_argument("--n-gpu-layers", type=int, help="llama.cpp -ngl / Ollama num_gpu")
+    p.add_argument("--dtype")
+    p.add_argument("--concurrency", type=int, help="requests that must fit at max-model-len")
+
+
+def add_rule_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load rules from DIR")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODE", help="ignore a rule code (repeatable, or comma-separated)")
+    p.add_argument("--severity", action="append", default=[], metavar="CODE=LEVEL", help="change a rule's severity")
+    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="error",
+                   help="exit 1 when a finding is at or above this severity (default: error)")
+
+
+def intent_from_args(args: argparse.Namespace) -> Intent:
+    launch = None
+    model_path = args.model_path or args.model
+    if args.launch:
+        launch = [args.model] + list(args.launch)
+        model_path = args.model_path
+    options = {name: getattr(args, name) for name in
+               ("tp", "pp", "max_model_len", "gpu_memory_utilization", "kv_cache_dtype", "kv_cache_memory_bytes",
+                "max_num_seqs", "max_num_batched_tokens", "n_gpu_layers", "dtype", "concurrency")
+               if getattr(args, name, None) is not None}
+    intent = Intent(model_path=model_path, engines=[args.engine] if args.engine else [],
+                    engine_version=args.engine_version, options=options, launch=launch,
+                    machine_file=args.machine, gpu=args.gpu, vram_gib=args.vram_gib, gpus=args.gpus)
+    check_inputs(intent)
+    return intent
+
+
+def rules_config(args: argparse.Namespace):
+    from .diagnose import load_config
+    return load_config(".", rules=args.rules, ignore=args.ignore, severity=args.severity)
+
+
+def exit_code(report, fail_on: str) -> int:
+    if fail_on == "never":
+        return ExitCode.OK
+    limit = SEVERITY_RANK[fail_on]
+    failing = [f for f in report.findings if SEVERITY_RANK.get(f.severity, 9) <= limit]
+    if report.plan is not None and not report.plan.fits:
+        failing.append(report.plan)
+    return ExitCode.FINDINGS if failing else ExitCode.OK
+
+
+def run_plan(args: argparse.Namespace, console_factory) -> int:
+    from .errors import UsageError
+    intent = intent_from_args(args)
+    if not intent.engines and not intent.launch:
+        raise UsageError("plan needs --engine (or a launch command after --)")
+    inputs = gather(intent)
+    report = evaluate(intent, inputs)
+    if args.json:
+        from .render.json_out import write_json
+        write_json(report.document())
+    else:
+        from .render.plan_text import render_plan
+        cmd = inputs.command
+        render_plan(report.plan, console_factory(), inputs.model.path if inputs.model else None,
+                    cmd.unknown_flags if cmd else None)
+    return ExitCode.OK if report.plan is None or report.plan.fits else ExitCode.FINDINGS
+
+
+def run_check(args: argparse.Namespace, console_factory) -> int:
+    intent = intent_from_args(args)
+    config = rules_config(args)
+    if args.tui:
+        return run_tui_with(intent, config)
+    report = evaluate(intent, gather(intent), config)
+    if args.json:
+        from .render.json_out import write_json
+        write_json(report.document())
+    else:
+        from .render.check_text import render_check
+        render_check(report, console_factory())
+    return exit_code(report, args.fail_on)
+
+
+def run_tui_with(intent: Intent, config) -> int:
+    from .render.tui.app import LLMDoctorApp
+    from .render.tui.session import Session
+    from .tui_session import make_loader
+    LLMDoctorApp(make_loader(intent, config)).run()
+    return ExitCode.OK

@@ -1,0 +1,54 @@
+"""Text rendering of a Plan (rich). Reads the plan only; computes nothing but unit conversions."""
+from __future__ import annotations
+
+import shlex
+
+from rich.markup import escape
+from rich.table import Table
+
+from llmdoctor.render.units import gib
+
+
+def render_plan(plan, console, model_name: str | None = None, unknown_flags: list[str] | None = None) -> None:
+    verdict = "[green]fits[/green]" if plan.fits else "[red]does not fit[/red]"
+    console.print(f"[bold]{escape(plan.engine)} {escape(str(plan.engine_version))}[/bold] "
+                  f"({escape(plan.engine_version_source)}) on {escape(plan.target)}: {verdict}")
+    if model_name:
+        console.print(f"model: {escape(model_name)}")
+    console.print(escape(plan.fits_reason))
+    t = Table(show_header=False, box=None, pad_edge=False)
+    kv = plan.kv_cache
+    rows = [
+        ("tensor / pipeline parallel", f"{plan.tensor_parallel_size} / {plan.pipeline_parallel_size}"),
+        ("dtype / KV dtype", f"{plan.dtype} / {kv.dtype}"),
+        ("weights per GPU", gib(plan.weights.bytes_per_gpu)),
+        ("activation / non-static per GPU", gib(plan.activation_bytes_per_gpu)),
+        ("memory fraction", str(plan.gpu_memory_utilization)),
+        ("KV cache per GPU", gib(kv.available_bytes_per_gpu)),
+        ("KV bytes per token per GPU", f"{kv.bytes_per_token:,}"),
+        ("block size", str(kv.block_size)),
+        ("KV cache tokens", f"{kv.tokens:,}"),
+        ("max model len", f"{plan.max_model_len:,}"),
+        ("max concurrency", f"{plan.max_concurrency:.2f}x"),
+        ("decode (upper bound, 1 stream)", f"{plan.decode_tokens_per_s:.1f} tok/s" if plan.decode_tokens_per_s else "unknown"),
+    ]
+    if kv.state_bytes_per_sequence:
+        rows.insert(7, ("recurrent state per sequence", gib(kv.state_bytes_per_sequence, 3)))
+    if plan.speculative:
+        rows.append(("speculative", f"{plan.speculative.method} x {plan.speculative.num_speculative_tokens}"))
+    for k, v in rows:
+        t.add_row(k, escape(v))
+    console.print(t)
+    if plan.recommendations:
+        console.print("[bold]recommended[/bold]")
+        for key, item in plan.recommendations.items():
+            console.print(f"  {escape(key)} = {escape(str(item['value']))}  [dim]({escape(item['why'])})[/dim]")
+    if plan.command:
+        console.print("[bold]launch command[/bold]")
+        console.print("  " + escape(shlex.join(plan.command)), soft_wrap=True)
+    if unknown_flags:
+        console.print(f"[yellow]flags not understood (kept, not used):[/yellow] {escape(' '.join(unknown_flags))}")
+    if plan.assumptions:
+        console.print("[bold]assumptions[/bold]")
+        for a in plan.assumptions:
+            console.print(f"  - {escape(a)}")

@@ -1,0 +1,26 @@
+"""Builds the TUI's Session: the report, a replan function over the same inputs, rule docs."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from .pipeline import Intent, evaluate, gather, with_what_if
+
+
+def rule_doc(code: str) -> Optional[str]:
+    from .diagnose import load_rules
+    from .diagnose.docs import rule_markdown
+    rule = next((r for r in load_rules([]) if r.code == code), None)
+    return rule_markdown(rule) if rule is not None else None
+
+
+def make_loader(intent: Intent, config) -> Callable[[], object]:
+    """A function the app runs in a worker thread: probe and read once, then plan and diagnose."""
+    def load():
+        from .render.tui.session import Session
+        inputs = gather(intent)
+
+        def replan(what_if):
+            return evaluate(with_what_if(intent, what_if), inputs, config)
+
+        return Session(report=evaluate(intent, inputs, config), replan=replan, rule_doc=rule_doc)
+    return load
