@@ -45,7 +45,7 @@ def record_schema(cls: type) -> dict:
 
 def document_schema() -> dict:
     from .checkpoint.spec import ModelInfo
-    from .diagnose.findings import Finding
+    from .diagnose import Finding
     from .facts import Machine
     from .plan.records import LaunchCommand, Plan
     from .report import SCHEMA_VERSION, Verdict
@@ -78,3 +78,12 @@ def _model_schema(cls: type) -> dict:
     template["properties"].pop("text", None)
     template["required"] = [r for r in template["required"] if r != "text"]
     return schema
+
+
+def render_schema() -> str:
+    import json
+    return json.dumps(document_schema(), indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":   # python -m llmdoctor.schema > docs/json-schema.json
+    print(render_schema(), end="")

@@ -20,8 +20,8 @@ from .template_check import check_template
 class ChatTemplateCheck:
     """The chat template the server will use, rendered in jinja2's sandbox (template_check.py)."""
     source: Optional[str] = None            # "model:<file>" | "flag:<flag> <path>" | None (no template)
-    developer_role_ok: Optional[bool] = None
-    developer_role_error: Optional[str] = None
+    developer_role_ok: Optional[bool] = None   # a developer message renders and reaches the prompt
+    developer_role_error: Optional[str] = None   # the template's exception text, or why it counts as rejected
     tools_ok: Optional[bool] = None          # a tool definition reaches the prompt
     tool_calls_ok: Optional[bool] = None     # an assistant tool call + tool answer render
     error: Optional[str] = None              # the template fails even on system+user
@@ -44,9 +44,9 @@ class SharedMemory:
 
 @dataclass
 class JitNvcc:
-    path: Optional[str] = None
-    version: Optional[str] = None
-    max_gcc: Optional[int] = None
+    path: Optional[str] = None               # nvcc under CUDA_HOME/CUDA_PATH if set, else the first found
+    version: Optional[str] = None            # its CUDA version, "13.3"
+    max_gcc: Optional[int] = None            # newest gcc major its host_config.h accepts
 
 
 @dataclass
@@ -57,19 +57,19 @@ class Derived:
     effective_dtype: Optional[str] = None    # "bfloat16" | "float16" | "float32": what the engine computes in
     kv_cache_dtype: Optional[str] = None     # normalized: "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | "q8_0" | ...
     weight_quant: Optional[str] = None       # "fp8" | "awq" | "gptq" | "wna16" | "nvfp4" | "mxfp4" | "gguf" | other method | None
-    tensor_parallel_size: int = 1
+    tensor_parallel_size: int = 1            # plan's, else --tensor-parallel-size / --tp-size, else 1
     world_size: int = 1                      # tensor x pipeline parallel: GPU processes that talk over NCCL/shm
     gpu_memory_utilization: Optional[float] = None   # plan's, else --gpu-memory-utilization / --mem-fraction-static
     torch_missing_arch: Optional[list[str]] = None   # NVIDIA GPUs torch's arch list cannot run ("name (sm_75)"); None: list unknown
     driver_min_for_torch_cuda: Optional[str] = None          # NVIDIA Table 3: driver shipped with that toolkit (GA)
     driver_family_min_for_torch_cuda: Optional[str] = None   # NVIDIA Table 2: minor-version-compatibility floor
     jit_nvcc: JitNvcc = field(default_factory=JitNvcc)       # the nvcc a JIT extension build will use
-    host_ram_vs_checkpoint: HostRamVsCheckpoint = field(default_factory=HostRamVsCheckpoint)
-    shm: SharedMemory = field(default_factory=SharedMemory)
-    chat_template: ChatTemplateCheck = field(default_factory=ChatTemplateCheck)
+    host_ram_vs_checkpoint: HostRamVsCheckpoint = field(default_factory=HostRamVsCheckpoint)   # free host RAM against the checkpoint size
+    shm: SharedMemory = field(default_factory=SharedMemory)   # the /dev/shm the engine will see (docker --ipc/--shm-size aware)
+    chat_template: ChatTemplateCheck = field(default_factory=ChatTemplateCheck)   # the serving template rendered in jinja2's sandbox
     model_family: Optional[str] = None       # rules/data/parsers.toml family name
     tool_parsers: list[str] = field(default_factory=list)        # parsers that match model_family
-    reasoning_parsers: list[str] = field(default_factory=list)
+    reasoning_parsers: list[str] = field(default_factory=list)   # reasoning parsers that match model_family
     reasoning_default: Optional[str] = None  # "on" | "off" | "none" | "unknown"
     context_tokens: Optional[int] = None     # context one request gets (plan.max_model_len, else from flags)
 

@@ -65,7 +65,7 @@ def _set(node: Any, schema, segs, value) -> None:
     if schema is not None and schema.kind == "map":
         child = schema.item
     if not rest:
-        node[name] = copy.deepcopy(value)
+        node[name] = _complete(child, copy.deepcopy(value))
         return
     if node.get(name) is None:
         nxt_is_index = rest[0][1] is not None
@@ -76,6 +76,17 @@ def _set(node: Any, schema, segs, value) -> None:
         else:
             node[name] = {}
     _set(node[name], child if child is not None else schema, rest, value)
+
+
+def _complete(schema, value):
+    """A dict or list of dicts given for a dataclass record gets every field the real document has."""
+    if schema is None:
+        return value
+    if schema.kind == "struct" and schema.cls is not None and isinstance(value, dict):
+        return {**skeleton(schema.cls), **value}
+    if schema.kind == "list" and isinstance(value, list):
+        return [_complete(schema.item, v) for v in value]
+    return value
 
 
 def build(machine_name: str = "h100-80gb-hbm3", model_name: Optional[str] = None,

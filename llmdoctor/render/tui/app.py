@@ -54,7 +54,7 @@ class LLMDoctorApp(App):
         report = session.report
         await self.query_one("#loading").remove()
         await self.query_one("#loading-note").remove()
-        tabs = TabbedContent(id="tabs", initial="summary")
+        tabs = TabbedContent(id="tabs")
         await self.mount(tabs, before=self.query_one(Footer))
         await tabs.add_pane(TabPane("Summary", SummaryPane(report, id="summary-pane"), id="summary"))
         await tabs.add_pane(TabPane("Machine", MachineView(report.machine), id="machine"))

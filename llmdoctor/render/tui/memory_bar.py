@@ -6,13 +6,13 @@ from textual.widgets import Static
 
 from ..units import gib
 
-SEGMENTS = (  # (GpuMemory field, label, style)
-    ("weights_bytes", "weights", "on dodger_blue2"),
-    ("kv_cache_bytes", "KV cache", "on green4"),
-    ("activation_bytes", "activations", "on dark_orange3"),
-    ("cuda_graph_bytes", "CUDA graphs", "on magenta"),
-    ("runtime_overhead_bytes", "runtime", "on grey50"),
-    ("other_processes_bytes", "other processes", "on red3"),
+SEGMENTS = (  # (GpuMemory field, legend label, style, fill character for monochrome terminals)
+    ("weights_bytes", "weights", "on dodger_blue2", "W"),
+    ("kv_cache_bytes", "KV", "on green4", "K"),
+    ("activation_bytes", "activations", "on dark_orange3", "A"),
+    ("cuda_graph_bytes", "graphs", "on magenta", "G"),
+    ("runtime_overhead_bytes", "runtime", "on grey50", "R"),
+    ("other_processes_bytes", "others", "on red3", "O"),
 )
 
 
@@ -21,10 +21,10 @@ def bar_text(gpu, width: int) -> Text:
     total = max(gpu.total_bytes, 1)
     text = Text()
     used_cells = 0
-    for field, _label, style in SEGMENTS:
+    for field, _label, style, char in SEGMENTS:
         cells = round(max(getattr(gpu, field), 0) / total * width)
         cells = min(cells, width - used_cells)
-        text.append(" " * cells, style=style)
+        text.append(char * cells, style=f"bold white {style}")
         used_cells += cells
     if gpu.free_bytes < 0:
         text.append("!" * max(width - used_cells, 1), style="bold white on red")
@@ -35,10 +35,10 @@ def bar_text(gpu, width: int) -> Text:
 
 def legend() -> Text:
     text = Text()
-    for _field, label, style in SEGMENTS:
-        text.append("  ", style=style)
-        text.append(f" {label}  ")
-    text.append("·· free")
+    for _field, label, style, char in SEGMENTS:
+        text.append(char, style=f"bold white {style}")
+        text.append(f" {label} ")
+    text.append("· free")
     return text
 
 

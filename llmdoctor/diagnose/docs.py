@@ -1,0 +1,151 @@
+"""Generated documentation: docs/rules/LDnnn.md for each rule and docs/rules/README.md (the index,
+the derived facts and the rule-file format). Regenerate with `python -m llmdoctor.diagnose.docs`;
+tests/diagnose/test_docs.py fails when the pages are stale."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from .rules import FAMILIES, Rule, load_rules
+
+SECTION_TITLES = {"what": "What", "why": "Why", "fix": "Fix", "exceptions": "Exceptions"}
+
+
+def _ref_md(ref: str) -> str:
+    return f"<{ref}>" if ref.startswith("http") else ref
+
+
+def rule_markdown(rule: Rule) -> str:
+    lines = [f"# {rule.code} {rule.name}", "",
+             f"**{rule.title}**", "",
+             f"- Severity: `{rule.severity}`",
+             f"- Family: {rule.family}xx, {FAMILIES.get(rule.family, '?')}",
+             f"- Confidence: {rule.confidence}" + (f" (pitfalls.md {rule.pitfall})" if rule.pitfall else ""),
+             f"- Source: `rules/{rule.path.name}`", ""]
+    for key, title in SECTION_TITLES.items():
+        lines += [f"## {title}", "", rule.doc.get(key, ""), ""]
+    if rule.kind == "condition":
+        lines += ["## Condition", "", "```cel", rule.condition.strip(), "```", "",
+                  "Facts read: " + ", ".join(f"`{p}`" for p in rule.reads), ""]
+    lines += ["## Message", "", "```", rule.message.strip(), "```", "", "## Suggested fix", "", rule.fix.strip(), ""]
+    lines += ["## References", ""] + [f"- {_ref_md(r)}" for r in rule.references] + [""]
+    if rule.examples:
+        lines += ["## Examples (run as tests)", ""]
+        for ex in rule.examples:
+            where = ", ".join(x for x in (f"machine `{ex.machine}`" if ex.machine else "",
+                                          f"model `{ex.model}`" if ex.model else "",
+                                          f"template `{ex.template_file}`" if ex.template_file else "") if x)
+            lines.append(f"- **{ex.expect}**: {ex.name}" + (f" ({where})" if where else ""))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def index_markdown(rules: list[Rule]) -> str:
+    from .derived import Derived
+    from .functions import __doc__ as fdoc
+    lines = ["# llmdoctor rules", "",
+             "Generated from `rules/*.toml` by `python -m llmdoctor.diagnose.docs`; do not edit by hand.", "",
+             f"{len(rules)} rules. Each one reads the facts document (`llmdoctor check --json`: `machine`, `model`, "
+             "`plan`, `command`) plus the `derived` facts below, with a CEL condition.", ""]
+    for fam, title in FAMILIES.items():
+        fr = [r for r in rules if r.family == fam]
+        if not fr:
+            continue
+        lines += [f"## {fam}xx: {title}", "", "| code | severity | name | title |", "|---|---|---|---|"]
+        for r in fr:
+            lines.append(f"| [{r.code}]({r.code}.md) | {r.severity} | {r.name} | {r.title.replace('|', '/')} |")
+        lines.append("")
+    lines += ["## Derived facts", "",
+              "Computed by `llmdoctor/diagnose/derived.py` from the document (never probed again). "
+              "A rule whose inputs are null does not fire.", "", "| fact | meaning |", "|---|---|"]
+    src = Path(sys.modules[Derived.__module__].__file__).read_text(encoding="utf-8")
+    for cls in _dataclasses(Derived):
+        for f in dataclasses.fields(cls):
+            prefix = "derived." + (_paths[cls] + "." if _paths.get(cls) else "")
+            lines.append(f"| `{prefix}{f.name}` | {_comment(src, cls.__name__, f.name)} |")
+    lines += ["", "## Helper functions", "", "```", (fdoc or "").strip(), "```", "",
+              "CEL's own functions (`size`, `contains`, `startsWith`, `matches`, `exists`, `all`, `filter`, "
+              "`map`, `has`) and the cel stdlib extras (`lowerAscii`, `min`, `max`, ...) are available. CEL does "
+              "not mix int and double in arithmetic: write `double(x) * 0.9`.", "",
+              "## Rule file format", "",
+              "One rule per file, `rules/LDnnn-short-name.toml`: `code`, `name`, `severity` (error, warning, info), "
+              "`confidence` (sourced, partial, seed), `pitfall`, `title`, `condition` (CEL), `message` and `fix` "
+              "(text with `{cel expression}` placeholders; `{{`/`}}` for literal braces), `references`, "
+              "`[doc]` with `what`, `why`, `fix`, `exceptions`, and `[[examples]]` (`expect = \"fire\"|\"pass\"`, "
+              "`machine`, `model`, `facts = { \"path\" = value }` set over the recorded machine and model). "
+              "`llmdoctor rules --check DIR` reports problems as `file:line:col`. Add directories with `--rules DIR` "
+              "or `[tool.llmdoctor] rules = [...]`; change severities with `--severity LD201=warning` or "
+              "`[tool.llmdoctor] severity = { LD201 = \"warning\" }`; drop codes with `--ignore LD305` or "
+              "`ignore = [...]` (also in `llmdoctor.toml`).", ""]
+    return "\n".join(lines)
+
+
+_paths: dict = {}
+
+
+def _dataclasses(root) -> list:
+    import typing
+    out, queue = [], [(root, "")]
+    while queue:
+        cls, path = queue.pop(0)
+        _paths[cls] = path
+        out.append(cls)
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            h = hints[f.name]
+            if dataclasses.is_dataclass(h):
+                queue.append((h, (path + "." if path else "") + f.name))
+    return out
+
+
+def _comment(src: str, cls_name: str, field: str) -> str:
+    start = src.find(f"class {cls_name}")
+    seg = src[start:]
+    for line in seg.splitlines()[1:]:
+        s = line.strip()
+        if s.startswith(f"{field}:"):
+            return s.split("#", 1)[1].strip().replace("|", "/") if "#" in s else ""
+        if s.startswith("class ") or s.startswith("def "):
+            break
+    return ""
+
+
+def expected_docs(rules: list[Rule] | None = None) -> dict[str, str]:
+    rules = rules if rules is not None else load_rules()
+    out = {"README.md": index_markdown(rules)}
+    for r in rules:
+        out[f"{r.code}.md"] = rule_markdown(r)
+    return out
+
+
+def explain_text(rule: Rule) -> str:
+    lines = [f"{rule.code} {rule.name} [{rule.severity}]", rule.title, ""]
+    for key, title in SECTION_TITLES.items():
+        lines += [f"{title}:", "  " + rule.doc.get(key, ""), ""]
+    if rule.kind == "condition":
+        lines += ["Condition:"] + ["  " + ln for ln in rule.condition.strip().splitlines()] + [""]
+    lines += ["References:"] + [f"  {r}" for r in rule.references]
+    return "\n".join(lines)
+
+
+def write_docs(out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    expected = expected_docs()
+    for name, text in expected.items():
+        p = out_dir / name
+        if not p.exists() or p.read_text(encoding="utf-8") != text:
+            p.write_text(text, encoding="utf-8")
+            written.append(p)
+    for stale in out_dir.glob("LD*.md"):
+        if stale.name not in expected:
+            stale.unlink()
+            written.append(stale)
+    return written
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parents[2]
+    for p in write_docs(root / "docs" / "rules"):
+        print(p)

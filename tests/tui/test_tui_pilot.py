@@ -1,0 +1,108 @@
+"""The TUI driven with Textual's pilot: tabs, what-if recomputation, rule docs, saving."""
+import asyncio
+import json
+
+import pytest
+
+from llmdoctor.pipeline import Intent
+from llmdoctor.render.tui.app import LLMDoctorApp
+from llmdoctor.render.tui.whatif import WhatIfPanel
+from llmdoctor.tui_session import make_loader
+
+from ..conftest import FIXTURES
+
+QWEN3_8B = str(FIXTURES / "models" / "Qwen--Qwen3-8B")
+
+
+def app_for(**intent) -> LLMDoctorApp:
+    defaults = dict(model_path=QWEN3_8B, engines=["vllm"], gpu="RTX 4090")
+    defaults.update(intent)
+    return LLMDoctorApp(make_loader(Intent(**defaults), None))
+
+
+async def loaded(pilot, app):
+    for _ in range(100):
+        if app.session is not None and app.query("#whatif-panel"):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the report never loaded")
+
+
+def test_summary_then_what_if_context_recomputes():
+    async def scenario():
+        app = app_for()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(pilot, app)
+            first = app.session.report.plan
+            assert first.max_model_len == 40960 and not first.fits
+            await pilot.press("6")
+            assert app.query_one("#tabs").active == "whatif"
+            field = app.query_one("#wi-max_model_len")
+            field.value = ""
+            field.focus()
+            await pilot.press(*"16384")
+            await pilot.pause(0.1)
+            plan = app.session.report.plan
+            assert plan.max_model_len == 16384
+            assert plan.fits and plan.kv_cache.tokens == first.kv_cache.tokens
+            assert "16384" in " ".join(plan.command)
+            assert app.sub_title in ("Runs", "Runs, with warnings")
+    asyncio.run(scenario())
+
+
+def test_what_if_kv_dtype_and_gpus_change_the_numbers():
+    async def scenario():
+        app = app_for()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await loaded(pilot, app)
+            panel = app.query_one(WhatIfPanel)
+            base = app.session.report.plan
+            app.query_one("#wi-kv").value = "fp8"
+            await pilot.pause(0.1)
+            fp8 = app.session.report.plan
+            assert fp8.kv_cache.bytes_per_token * 2 == base.kv_cache.bytes_per_token
+            assert fp8.kv_cache.tokens > base.kv_cache.tokens * 1.9
+            app.query_one("#wi-num_gpus").value = "2"
+            app.query_one("#wi-tensor_parallel_size").value = "2"
+            await pilot.pause(0.1)
+            two = app.session.report.plan
+            assert (two.num_gpus, two.tensor_parallel_size) == (2, 2)
+            assert two.weights.bytes_per_gpu < fp8.weights.bytes_per_gpu * 0.6
+            assert panel is app.query_one(WhatIfPanel)
+    asyncio.run(scenario())
+
+
+def test_findings_open_rule_doc_and_json_saves(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario():
+        app = app_for()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(pilot, app)
+            await pilot.press("5")
+            table = app.query_one("#findings-table")
+            assert table.row_count == len(app.session.report.findings) > 0
+            table.focus()
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert type(app.screen).__name__ == "RuleDocScreen"
+            await pilot.press("escape")
+            await pilot.press("s")
+            await pilot.pause(0.1)
+    asyncio.run(scenario())
+    doc = json.loads((tmp_path / "llmdoctor-report.json").read_text())
+    assert doc["schema_version"] == 1 and doc["plan"]["engine"] == "vllm"
+
+
+def test_help_and_copy():
+    async def scenario():
+        app = app_for()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(pilot, app)
+            await pilot.press("question_mark")
+            assert type(app.screen).__name__ == "HelpScreen"
+            await pilot.press("escape")
+            await pilot.press("c")
+            await pilot.pause(0.05)
+            assert app.clipboard.startswith("vllm serve ")
+    asyncio.run(scenario())
