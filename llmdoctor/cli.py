@@ -67,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the logs document as JSON")
     _add_machine_flags(p)
     p.set_defaults(func=cmd_logs)
+
+    p = sub.add_parser("rules", help="list the pitfall rules: code, severity, name (--check: validate rule files)")
+    p.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load rules from DIR")
+    p.add_argument("--check", action="store_true", help="report rule-file problems as file:line:col (exit 2 if any)")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("explain", help="print a rule's documentation: what, why, fix, exceptions, references")
+    p.add_argument("code", metavar="CODE", help="a rule code such as LD201")
+    p.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load rules from DIR")
+    p.add_argument("--json", action="store_true", help="print the rule's documentation as JSON")
+    p.set_defaults(func=cmd_explain)
     return parser
 
 
@@ -189,3 +201,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     sys.exit(main())
+
+
+def cmd_rules(args) -> int:
+    from .diagnose.docs import rules_listing
+    text, code = rules_listing(args.rules, as_json=args.json, check=args.check)
+    print(text, file=sys.stderr if code else sys.stdout)
+    return code
+
+
+def cmd_explain(args) -> int:
+    from .diagnose.docs import explain
+    text, code = explain(args.code, args.rules, as_json=args.json)
+    print(text, file=sys.stderr if code else sys.stdout)
+    return code

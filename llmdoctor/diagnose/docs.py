@@ -149,3 +149,40 @@ if __name__ == "__main__":
     root = Path(__file__).resolve().parents[2]
     for p in write_docs(root / "docs" / "rules"):
         print(p)
+
+
+def rules_listing(extra_dirs=(), as_json: bool = False, check: bool = False) -> tuple[str, int]:
+    """(text, exit code) for `llmdoctor rules`. With check: every problem as file:line:col, exit 2."""
+    import json
+
+    from ..resources import rules_dir
+    from .rules import load_rules_dir
+    if check:
+        problems = []
+        for d in [rules_dir()] + [Path(x) for x in extra_dirs]:
+            if not Path(d).is_dir():
+                problems.append(f"{d}: rules directory not found")
+                continue
+            problems += [str(p) for p in load_rules_dir(Path(d))[1]]
+        return ("\n".join(problems) if problems else "all rules compile and read only known facts"), (2 if problems else 0)
+    rules = load_rules(list(extra_dirs))
+    if as_json:
+        data = [{"code": r.code, "severity": r.severity, "name": r.name, "title": r.title,
+                 "confidence": r.confidence, "references": r.references, "file": str(r.path)} for r in rules]
+        return json.dumps({"schema_version": 1, "rules": data}, indent=1), 0
+    width = max((len(r.name) for r in rules), default=4)
+    lines = [f"{r.code}  {r.severity:<7}  {r.name:<{width}}  {r.title}" for r in rules]
+    return "\n".join(lines), 0
+
+
+def explain(code: str, extra_dirs=(), as_json: bool = False) -> tuple[str, int]:
+    import json
+    code = code.strip().upper()
+    rule = next((r for r in load_rules(list(extra_dirs)) if r.code == code), None)
+    if rule is None:
+        return f"llmdoctor: error: no rule {code} (llmdoctor rules lists them)", 2
+    if as_json:
+        return json.dumps({"schema_version": 1, "code": rule.code, "name": rule.name, "severity": rule.severity,
+                           "title": rule.title, "doc": rule.doc, "condition": rule.condition.strip(),
+                           "references": rule.references, "confidence": rule.confidence}, indent=1), 0
+    return explain_text(rule), 0

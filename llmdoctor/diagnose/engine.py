@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -13,6 +14,17 @@ from .rules import Rule, load_rules, split_template
 from .schema import split_path
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+class _QuietNullInput(logging.Filter):
+    """The cel package logs a WARNING for every Python helper that raises; a null input is the
+    normal "rule does not apply" case, not something to print."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "NullInput" not in record.getMessage()
+
+
+logging.getLogger("cel").addFilter(_QuietNullInput())
 
 
 @dataclass

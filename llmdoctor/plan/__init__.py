@@ -12,7 +12,17 @@ from llmdoctor.plan.records import Plan, PlanRequest, Target
 ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
 
 
-def make_plan(target: Target, model: Any, request: PlanRequest) -> Plan:
+def make_plan(target: Target, model: Any, request: PlanRequest, verify: bool = True) -> Plan:
+    """Plan `request` on `target`; with `verify`, the recommended command is planned again."""
+    plan = _engine_plan(target, model, request)
+    if verify:
+        from llmdoctor.plan.verify import verify_command
+        verify_command(plan, target, model, request,
+                       lambda t, m, r: make_plan(t, m, r, verify=False))
+    return plan
+
+
+def _engine_plan(target: Target, model: Any, request: PlanRequest) -> Plan:
     engine = request.engine
     if engine == "vllm":
         from llmdoctor.plan.vllm import plan_vllm

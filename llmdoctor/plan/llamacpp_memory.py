@@ -148,22 +148,42 @@ class ComputeEstimate:
 
 
 def compute_buffers(spec, cells: Cells, n_ubatch: int, flash_attn: bool, n_kv_max: int,
-                    n_swa_kv: Optional[int]) -> ComputeEstimate:
-    """ESTIMATE of sched_reserve's worst-case graph (the prompt graph with n_tokens = min(n_ctx, n_ubatch),
-    every token producing logits). Logits (n_vocab x n_tokens F32) dominate with large vocabularies;
-    the KQ mask (F16 with FA, F32 without) is an input copied to the GPU; without FA one layer's KQ
-    scores (n_head x n_tokens x n_kv F32) are materialized."""
+                    n_swa_kv: Optional[int], quantized_kv: bool = False, kv_width: int = 0,
+                    pipeline_copies: int = 1) -> ComputeEstimate:
+    """ESTIMATE of sched_reserve's worst-case graph (prompt graph, n_tokens = min(n_ctx, n_ubatch),
+    every token producing logits), fitted to CUDA logs of 0c1e57098 (fixtures/logs/llamacpp-measured):
+    - GPU holding the output layer: max(logits, attention working set) where logits =
+      4 x n_tokens x (n_vocab + n_embd);
+    - attention working set with FA: the KQ mask (F16, n_tokens x n_kv per stream, one per cache for
+      iSWA), F16 copies of a quantized K/V (n_kv x streams x K+V width), plus ~32 x n_tokens x n_embd;
+    - without FA: one layer's KQ scores (n_head x n_tokens x n_kv F32) plus an F32 mask;
+    - host (CUDA_Host) compute buffer: the mask inputs plus 8 x n_tokens x n_embd;
+    - pipeline parallelism (several GPUs, -sm layer, everything offloaded, no overrides): the scheduler
+      keeps GGML_SCHED_MAX_COPIES = 4 copies of the graph inputs, so every GPU and the host hold 4 masks
+      and the output GPU adds its logits on top (measured on 2x H200)."""
     n_tok = min(cells.n_ctx, n_ubatch)
     vocab, embd = spec.vocab_size, spec.hidden_size
     logits = 4 * n_tok * (vocab + embd)
-    mask_elem = 2 if flash_attn else 4
-    mask = mask_elem * n_tok * pad(n_kv_max, 256) if n_kv_max else 0
-    mask_swa = mask_elem * n_tok * n_swa_kv if n_swa_kv else 0
+    elem = 2 if flash_attn else 4
+    mask = elem * n_tok * (n_kv_max or 0) + elem * n_tok * (n_swa_kv or 0)
     heads = spec.num_attention_heads or 0
-    kq = 0 if flash_attn else 4 * heads * n_tok * n_kv_max
-    ffn = 4 * n_tok * max(spec.intermediate_size or 0, embd) * 3
-    gpu_out = max(logits, kq + ffn) + mask + mask_swa
-    gpu_other = max(ffn, kq) + mask + mask_swa
-    host = 4 * n_tok * embd + mask + mask_swa
+    small = 32 * n_tok * embd
+    if flash_attn:
+        conv = 2 * kv_width * n_kv_max * cells.n_stream if quantized_kv else 0
+        attention = mask + conv + small
+        kq = 0
+    else:
+        kq = 4 * heads * n_tok * n_kv_max
+        attention = kq + mask + small
+    if pipeline_copies > 1:
+        inputs = pipeline_copies * mask
+        gpu_out = inputs + max(logits, attention - mask)
+        gpu_other = inputs + attention - mask
+        host = inputs + 8 * n_tok * embd
+    else:
+        gpu_out = max(logits, attention)
+        gpu_other = attention
+        host = mask + 8 * n_tok * embd
     return ComputeEstimate(gpu_out, gpu_other, host,
-                           {"logits": logits, "kq_mask": mask + mask_swa, "kq_scores": kq, "ffn": ffn, "n_tokens": n_tok})
+                           {"n_tokens": n_tok, "logits": logits, "kq_mask": mask, "kq_scores": kq,
+                            "attention": attention})

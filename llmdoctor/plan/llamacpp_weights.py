@@ -24,6 +24,7 @@ class WeightSource:
     per_layer: list[int]        # all tensors of each decoder layer
     per_layer_experts: list[int]
     estimated: bool = False
+    tied: bool = False          # output is a duplicate of token_embd
     notes: list[str] = field(default_factory=list)
 
 
@@ -34,6 +35,7 @@ class Placement:
     device_bytes: dict[int, int]        # device -> model buffer bytes (CPU included)
     expert_bytes_on_host: int
     n_gpu_layers: int                   # as llama.cpp counts them (output layer included)
+    host_expert_fraction: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -129,8 +131,9 @@ def place(src: WeightSource, n_gpus: int, n_gpu_layers: int, splits: list[float]
                 dev_bytes[g] = dev_bytes.get(g, 0) + int(on_dev * splits[g] / total_split)
         else:
             dev_bytes[dev] = dev_bytes.get(dev, 0) + on_dev
-    dev_bytes[out_dev] = dev_bytes.get(out_dev, 0) + src.output
+    # a tied output on the CPU shares token_embd's mapped data: no second copy
+    dev_bytes[out_dev] = dev_bytes.get(out_dev, 0) + (src.output - src.embedding if (src.tied and out_dev == CPU) else src.output)
     if row:
         notes.append("-sm row: weight matrices split across GPUs by -ts rows; KV and compute on --main-gpu")
     ngl = n_layer + 1 if n_gpu_layers < 0 else min(n_gpu_layers, n_layer + 1)
-    return Placement(devs, out_dev, dev_bytes, experts_on_host, ngl if n_gpus else 0, notes)
+    return Placement(devs, out_dev, dev_bytes, experts_on_host, ngl if n_gpus else 0, host_exp, notes)

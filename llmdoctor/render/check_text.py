@@ -11,7 +11,7 @@ from rich.text import Text
 
 from .machine_text import gpu_table
 from .tables import model_table, plan_table
-from .summary_text import SEVERITY_STYLE, VERDICT_STYLE
+from .summary_text import SEVERITY_STYLE, VERDICT_STYLE, command_caption
 from .units import gib
 
 
@@ -59,7 +59,7 @@ def findings_block(report):
 def command_block(plan):
     if plan is None or not plan.command:
         return Text("No launch command (no plan).")
-    return Group(Text("Recommended launch command:", style="bold"), Text(shlex.join(plan.command)))
+    return Group(Text(command_caption(plan), style="bold"), Text(shlex.join(plan.command)))
 
 
 def render_check(report, console: Console) -> None:

@@ -5,7 +5,9 @@ import shlex
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from llmdoctor.render.summary_text import command_caption
 from llmdoctor.render.units import gib
 
 
@@ -44,7 +46,7 @@ def render_plan(plan, console, model_name: str | None = None, unknown_flags: lis
         for key, item in plan.recommendations.items():
             console.print(f"  {escape(key)} = {escape(str(item['value']))}  [dim]({escape(item['why'])})[/dim]")
     if plan.command:
-        console.print("[bold]launch command[/bold]")
+        console.print(Text(command_caption(plan), style="bold"))
         console.print("  " + escape(shlex.join(plan.command)), soft_wrap=True)
     if unknown_flags:
         console.print(f"[yellow]flags not understood (kept, not used):[/yellow] {escape(' '.join(unknown_flags))}")

@@ -42,5 +42,16 @@ def findings_text(report, limit: int = 5) -> Text:
     return text
 
 
+def command_caption(plan) -> str:
+    """What the printed command is: verified to fit, or the closest there is."""
+    check = (plan.details or {}).get("command_check") if plan is not None else None
+    if not check or check.get("fits") is None:
+        return "Recommended launch command:"
+    if check["fits"]:
+        return (f"Recommended launch command (planned again: fits, {check['kv_tokens']:,} KV tokens, "
+                f"{check['max_concurrency']:.2f}× at {check['max_model_len']:,}):")
+    return f"No launch command fits this machine ({check['why']}). The closest one:"
+
+
 def command_text(plan) -> str:
     return shlex.join(plan.command) if plan is not None and plan.command else "(no command)"

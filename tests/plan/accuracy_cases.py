@@ -184,3 +184,8 @@ def error_pct(case: Case, value: float) -> Optional[float]:
     if case.engine_value == 0:
         return 0.0 if value == 0 else None
     return 100.0 * (value - case.engine_value) / abs(case.engine_value)
+
+# llama.cpp / Ollama rows (owned by the llama.cpp planner; see tests/plan/llamacpp_accuracy_cases.py)
+from tests.plan.llamacpp_accuracy_cases import llamacpp_cases  # noqa: E402
+
+CASES += llamacpp_cases()

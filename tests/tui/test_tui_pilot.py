@@ -9,9 +9,14 @@ from llmdoctor.render.tui.app import LLMDoctorApp
 from llmdoctor.render.tui.whatif import WhatIfPanel
 from llmdoctor.tui_session import make_loader
 
-from ..conftest import FIXTURES
+from ..conftest import FIXTURES, ROOT
 
-QWEN3_8B = str(FIXTURES / "models" / "Qwen--Qwen3-8B")
+QWEN3_8B = "fixtures/models/Qwen--Qwen3-8B"      # relative, so snapshots do not depend on the checkout path
+
+
+@pytest.fixture(autouse=True)
+def in_repo_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
 
 
 def app_for(**intent) -> LLMDoctorApp:
@@ -76,7 +81,7 @@ def test_findings_open_rule_doc_and_json_saves(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     async def scenario():
-        app = app_for()
+        app = app_for(model_path=str(FIXTURES / "models" / "Qwen--Qwen3-8B"))
         async with app.run_test(size=(80, 24)) as pilot:
             await loaded(pilot, app)
             await pilot.press("5")

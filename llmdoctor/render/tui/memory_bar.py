@@ -37,7 +37,7 @@ def legend() -> Text:
     text = Text()
     for _field, label, style, char in SEGMENTS:
         text.append(char, style=f"bold white {style}")
-        text.append(f" {label} ")
+        text.append(f" {label}  ")
     text.append("· free")
     return text
 

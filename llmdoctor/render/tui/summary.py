@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..summary_text import command_text, findings_text, plan_line, verdict_text
+from ..summary_text import command_caption, command_text, findings_text, plan_line, verdict_text
 from .memory_bar import MemoryBars
 
 
@@ -33,4 +33,4 @@ class SummaryPane(VerticalScroll):
         self.query_one("#summary-bars", MemoryBars).show_plan(report.plan)
         self.query_one("#top-findings", Static).update(findings_text(report))
         self.query_one("#summary-command", Static).update(
-            Text("launch: ", style="bold").append(command_text(report.plan), style=""))
+            Text(command_caption(report.plan) + "\n", style="bold").append(command_text(report.plan), style=""))
