@@ -41,15 +41,36 @@ def rule_markdown(rule: Rule) -> str:
     return "\n".join(lines)
 
 
+def log_rule_markdown(rule) -> str:
+    """A log rule's page (rules/logs/LD8nn-*.toml: line patterns instead of facts)."""
+    lines = [f"# {rule.code} {rule.name}", "", f"**{rule.title}**", "",
+             f"- Severity: `{rule.severity}`" + (" (harmless message)" if rule.harmless else ""),
+             "- Family: 8xx, engine logs (`llmdoctor logs FILE`)",
+             f"- Confidence: {rule.confidence}", f"- Source: `rules/logs/{rule.path.name}`", ""]
+    for key, title in SECTION_TITLES.items():
+        lines += [f"## {title}", "", rule.doc.get(key, ""), ""]
+    if rule.patterns:
+        lines += ["## Log lines it matches", ""] + [f"- `{p.pattern}`" for p in rule.patterns] + [""]
+    lines += ["## Condition", "", "```cel", rule.condition.strip(), "```", "",
+              "## Message", "", "```", rule.message.strip(), "```", "", "## Suggested fix", "", rule.fix.strip(), ""]
+    lines += ["## References", ""] + [f"- {_ref_md(r)}" for r in rule.references] + [""]
+    return "\n".join(lines)
+
+
+def _log_rules() -> list:
+    from ..logs.rules import load_log_rules
+    return load_log_rules()
+
+
 def index_markdown(rules: list[Rule]) -> str:
     from .derived import Derived
     from .functions import __doc__ as fdoc
     lines = ["# llmdoctor rules", "",
              "Generated from `rules/*.toml` by `python -m llmdoctor.diagnose.docs`; do not edit by hand.", "",
-             f"{len(rules)} rules. Each one reads the facts document (`llmdoctor check --json`: `machine`, `model`, "
+             f"{len(rules)} fact rules and {len(_log_rules())} log rules (8xx). Each fact rule reads the facts document (`llmdoctor check --json`: `machine`, `model`, "
              "`plan`, `command`) plus the `derived` facts below, with a CEL condition.", ""]
     for fam, title in FAMILIES.items():
-        fr = [r for r in rules if r.family == fam]
+        fr = _log_rules() if fam == "8" else [r for r in rules if r.family == fam]
         if not fr:
             continue
         lines += [f"## {fam}xx: {title}", "", "| code | severity | name | title |", "|---|---|---|---|"]
@@ -116,6 +137,8 @@ def expected_docs(rules: list[Rule] | None = None) -> dict[str, str]:
     out = {"README.md": index_markdown(rules)}
     for r in rules:
         out[f"{r.code}.md"] = rule_markdown(r)
+    for r in _log_rules():
+        out[f"{r.code}.md"] = log_rule_markdown(r)
     return out
 
 
@@ -123,7 +146,7 @@ def explain_text(rule: Rule) -> str:
     lines = [f"{rule.code} {rule.name} [{rule.severity}]", rule.title, ""]
     for key, title in SECTION_TITLES.items():
         lines += [f"{title}:", "  " + rule.doc.get(key, ""), ""]
-    if rule.kind == "condition":
+    if getattr(rule, "kind", "condition") == "condition":
         lines += ["Condition:"] + ["  " + ln for ln in rule.condition.strip().splitlines()] + [""]
     lines += ["References:"] + [f"  {r}" for r in rule.references]
     return "\n".join(lines)
@@ -165,7 +188,7 @@ def rules_listing(extra_dirs=(), as_json: bool = False, check: bool = False) -> 
                 continue
             problems += [str(p) for p in load_rules_dir(Path(d))[1]]
         return ("\n".join(problems) if problems else "all rules compile and read only known facts"), (2 if problems else 0)
-    rules = load_rules(list(extra_dirs))
+    rules = load_rules(list(extra_dirs)) + _log_rules()
     if as_json:
         data = [{"code": r.code, "severity": r.severity, "name": r.name, "title": r.title,
                  "confidence": r.confidence, "references": r.references, "file": str(r.path)} for r in rules]
@@ -178,7 +201,7 @@ def rules_listing(extra_dirs=(), as_json: bool = False, check: bool = False) -> 
 def explain(code: str, extra_dirs=(), as_json: bool = False) -> tuple[str, int]:
     import json
     code = code.strip().upper()
-    rule = next((r for r in load_rules(list(extra_dirs)) if r.code == code), None)
+    rule = next((r for r in load_rules(list(extra_dirs)) + _log_rules() if r.code == code), None)
     if rule is None:
         return f"llmdoctor: error: no rule {code} (llmdoctor rules lists them)", 2
     if as_json:

@@ -67,8 +67,8 @@ def plan(engine, mdl, gpu, count=1, vram=None, version=None, **flags):
 
 # --- the runs -----------------------------------------------------------------------------------
 
-SEED001 = "/work/shared/seeds/001_82cdd3629070a3f9.txt (fixtures/logs/seeds/001-vllm-xpu-gemma4-e4b-tp2-startup.log)"
-SEED002 = "/work/shared/seeds/002_827ea7591eafa1b4.txt (fixtures/logs/seeds/002-vllm-sm75-qwen36-27b-awq-shm-hang.log)"
+SEED001 = "fixtures/logs/seeds/001-vllm-xpu-gemma4-e4b-tp2-startup.log (seed 001) (fixtures/logs/seeds/001-vllm-xpu-gemma4-e4b-tp2-startup.log)"
+SEED002 = "https://caovan.com/rtx-2080ti-vllm-sm75-turbo3-caovan-plugin-ubuntu-miniconda/.html (seed 002) (fixtures/logs/seeds/002-vllm-sm75-qwen36-27b-awq-shm-hang.log)"
 U10517 = "https://github.com/vllm-project/vllm/issues/10517"
 U21348 = "https://github.com/vllm-project/vllm/issues/21348"
 U23278 = "https://github.com/vllm-project/vllm/issues/23278"
