@@ -21,7 +21,7 @@ class PcieLink:
 class NvLinkState:
     supported: Optional[bool] = None       # None: NVML could not say
     active_links: Optional[int] = None
-    version: Optional[int] = None
+    version: Optional[str] = None          # NVLink generation, "4.0"
 
 
 @dataclass

@@ -112,7 +112,9 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     total = min(totals) if totals else 0
     gpu0 = used[0] if used else None
     problems: list[str] = []
-    if tp * pp > len(gpus):
+    if not gpus:
+        problems.append("no GPU visible: SGLang needs at least one (plan for one with --gpu NAME)")
+    elif tp * pp > len(gpus):
         problems.append(f"tp_size x pp_size = {tp * pp} but {len(gpus)} GPU(s) visible")
     gpu_mib = total / MIB if total else None
     chunk_d, max_bs_d = tier_defaults(gpu_mib or 0, tp, version)

@@ -103,7 +103,9 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     s.update({k: v for k, v in flags.items() if v is not None})
     v1 = at_least(version, "0.8.0")
     problems: list[str] = []
-    if tp * pp > len(gpus):
+    if not gpus:
+        problems.append("no GPU visible: vLLM needs at least one (plan for one with --gpu NAME)")
+    elif tp * pp > len(gpus):
         problems.append(f"tensor_parallel_size x pipeline_parallel_size = {tp * pp} but {len(gpus)} GPU(s) visible")
     heads, kv_heads = model.spec.num_attention_heads, model.spec.num_kv_heads
     if heads and heads % tp:
@@ -181,7 +183,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         notes.append("--kv-cache-memory-bytes given: vLLM skips profiling and uses it as the KV budget")
     else:
         available = requested - weights - activation - non_torch - cudagraph
-    if available <= 0:
+    if available <= 0 and gpus:
         problems.append(f"no memory left for the KV cache: {gmu} x {total / GIB:.2f} GiB = {requested / GIB:.2f} GiB "
                         f"requested, weights {weights / GIB:.2f} GiB + activation {activation / GIB:.2f} GiB + "
                         f"non-torch {non_torch / GIB:.2f} GiB + CUDA graphs {cudagraph / GIB:.2f} GiB")

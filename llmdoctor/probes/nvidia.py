@@ -13,6 +13,8 @@ P2P_STATUS = {0: "ok", 1: "chipset_not_supported", 2: "gpu_not_supported",
 # nvmlDeviceArchitecture_t
 ARCHITECTURES = {2: "Kepler", 3: "Maxwell", 4: "Pascal", 5: "Volta", 6: "Turing", 7: "Ampere",
                  8: "Ada", 9: "Hopper", 10: "Blackwell"}
+# nvmlNvlinkVersion_t -> the NVLink generation it names
+NVLINK_VERSIONS = {1: "1.0", 2: "2.0", 3: "2.2", 4: "3.0", 5: "3.1", 6: "4.0", 7: "5.0", 8: "6.0"}
 UNIFIED_MEMORY_NAMES = ("GB10", "Thor", "Orin", "Xavier", "Jetson")
 # Init failures that mean "no usable NVIDIA GPU here" rather than a broken install.
 ABSENT_CODES = {"LibraryNotFound": "NVML library not found (no NVIDIA driver installed)",
@@ -146,7 +148,7 @@ def _read_nvlink(r: _Reader) -> NvLinkState:
         r.gpu.unknown["nvlink"] = f"NVML {code}"
         return NvLinkState()
     return NvLinkState(supported=True, active_links=active,
-                       version=max(versions) if versions else None)
+                       version=NVLINK_VERSIONS.get(max(versions)) if versions else None)
 
 
 def _read_processes(r: _Reader, gpu: Gpu) -> None:

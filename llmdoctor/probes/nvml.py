@@ -6,6 +6,7 @@ addressed by index; handles stay inside this module.
 """
 from __future__ import annotations
 
+import ctypes
 from typing import Any, Callable
 
 from .source import NvmlError
@@ -87,6 +88,12 @@ def _processes(getter: Callable) -> list[dict]:
     return out
 
 
+def _constant(lib, name: str) -> int:
+    """pynvml defines some enum constants as one-element tuples (NVML_P2P_CAPS_INDEX_READ = 0,)."""
+    value = getattr(lib, name)
+    return int(value[0] if isinstance(value, tuple) else value)
+
+
 def _device_query(fn: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     def query(lib, index: int, *rest):
         return fn(lib, _handle(lib, index), *rest)
@@ -118,7 +125,7 @@ _QUERIES: dict[str, Callable[..., Any]] = {
     "nvlink_state": _device_query(lambda lib, h, link: int(lib.nvmlDeviceGetNvLinkState(h, link))),
     "nvlink_version": _device_query(lambda lib, h, link: int(lib.nvmlDeviceGetNvLinkVersion(h, link))),
     "p2p_status": lambda lib, a, b, cap: int(lib.nvmlDeviceGetP2PStatus(
-        _handle(lib, a), _handle(lib, b), getattr(lib, cap))),
+        _handle(lib, a), _handle(lib, b), _constant(lib, cap))),
     "mig_mode": _device_query(lambda lib, h: list(lib.nvmlDeviceGetMigMode(h))),
     "compute_processes": _device_query(
         lambda lib, h: _processes(lib.nvmlDeviceGetComputeRunningProcesses(h))),
@@ -140,3 +147,6 @@ def call(func: str, *args: Any) -> Any:
         return query(lib, *args)
     except lib.NVMLError as exc:
         raise _convert(lib, exc) from None
+    except (ctypes.ArgumentError, TypeError, AttributeError) as exc:
+        # an nvidia-ml-py release whose signature or struct differs: this field is unknown, not fatal
+        raise NvmlError("Unexpected", f"{func}: {type(exc).__name__}: {exc}") from None

@@ -3,6 +3,7 @@
 It answers from a table of GPUs; any field may be set to an exception class to simulate a driver
 that cannot answer it. Used to drive every NVML failure mode through llmdoctor's nvml module.
 """
+import ctypes
 from types import SimpleNamespace
 
 import pynvml
@@ -11,7 +12,7 @@ import pynvml
 class FakeNvml:
     NVMLError = pynvml.NVMLError
     NVML_CLOCK_MEM = pynvml.NVML_CLOCK_MEM
-    NVML_P2P_CAPS_INDEX_READ = pynvml.NVML_P2P_CAPS_INDEX_READ
+    NVML_P2P_CAPS_INDEX_READ = pynvml.NVML_P2P_CAPS_INDEX_READ      # a one-element tuple in pynvml
     NVML_P2P_CAPS_INDEX_NVLINK = pynvml.NVML_P2P_CAPS_INDEX_NVLINK
     nvmlMemory_v2 = pynvml.nvmlMemory_v2
 
@@ -69,8 +70,12 @@ class FakeNvml:
     def nvmlDeviceGetCurrPcieLinkWidth(self, h): return self._field(h, "width")
     def nvmlDeviceGetMaxPcieLinkWidth(self, h): return self._field(h, "width_max")
     def nvmlDeviceGetNvLinkState(self, h, link): return self._field(h, "nvlink", link)
-    def nvmlDeviceGetNvLinkVersion(self, h, link): return 4
-    def nvmlDeviceGetP2PStatus(self, a, b, cap): return self._field(a, "p2p")
+    def nvmlDeviceGetNvLinkVersion(self, h, link): return 6          # NVML_NVLINK_VERSION_4_0
+
+    def nvmlDeviceGetP2PStatus(self, a, b, cap):
+        if not isinstance(cap, int):      # the real binding passes it to ctypes, which wants an int
+            raise ctypes.ArgumentError(f"argument 3: wrong type {type(cap).__name__}")
+        return self._field(a, "p2p")
     def nvmlDeviceGetMigMode(self, h): return self._field(h, "mig")
     def nvmlDeviceGetComputeRunningProcesses(self, h): return self._field(h, "procs")
     def nvmlDeviceGetGraphicsRunningProcesses(self, h): return []

@@ -116,3 +116,18 @@ def test_facts_document_round_trips(tmp_path, machine_file):
     again = run_cli("probe", "--machine", str(facts), "--json")
     a, b = json.loads(out.stdout)["machine"], json.loads(again.stdout)["machine"]
     assert a["gpus"] == b["gpus"] and a["host"] == b["host"]
+
+
+def test_h100_recorded_live_agrees_with_the_capture(machine_file):
+    live = load_machine(machine_file("h100-80gb-hbm3-live")).gpus[0]
+    capture = load_machine(machine_file("h100-80gb-hbm3")).gpus[0]
+    for field in ("name", "compute_capability", "memory_total_bytes", "memory_bandwidth_bytes_per_s",
+                  "cuda_cores", "power_limit_w"):
+        assert getattr(live, field) == getattr(capture, field), field
+    assert live.pcie == capture.pcie and live.nvlink.supported is False
+
+
+def test_two_h200_with_nvlink_recorded_live(machine_file):
+    m = load_machine(machine_file("h200-x2-nvlink-live"))
+    assert [(g.nvlink.active_links, g.nvlink.version) for g in m.gpus] == [(18, "4.0"), (18, "4.0")]
+    assert (m.p2p[0].read, m.p2p[0].nvlink) == ("ok", "ok")

@@ -100,3 +100,22 @@ def test_recorded_failure_replays_as_failure(use_fake):
     probe_machine(rec)
     p = _probe("nvidia", probe_machine(ReplaySource(rec.document())))
     assert p.status == "unavailable" and "not loaded" in p.reason
+
+
+def test_nvlink_pair_with_p2p(use_fake):
+    linked = dict(nvlink=lambda link: 1, p2p=0)
+    use_fake(FakeNvml([h100(**linked), h100(**linked)]))
+    m = probe_machine()
+    assert [(g.nvlink.active_links, g.nvlink.version) for g in m.gpus] == [(18, "4.0"), (18, "4.0")]
+    assert m.p2p[0].read == "ok"          # the tuple-valued pynvml constant reached NVML as an int
+
+
+def test_binding_mismatch_leaves_one_field_unknown(use_fake):
+    def wrong_signature(*args):
+        raise TypeError("nvmlDeviceGetNumGpuCores() takes 1 positional argument")
+    use_fake(FakeNvml([h100(cores=wrong_signature)]))
+    m = probe_machine()
+    g = m.gpus[0]
+    assert g.cuda_cores is None and g.unknown["cuda_cores"] == "NVML Unexpected"
+    assert g.memory_total_bytes == 85520809984
+    assert next(p for p in m.probes if p.name == "nvidia").status == "ok"
