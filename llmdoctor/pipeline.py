@@ -122,8 +122,12 @@ def _visible(command) -> Optional[str]:
     return command.env.get("CUDA_VISIBLE_DEVICES")
 
 
-def make_plans(intent: Intent, inputs: Inputs) -> list:
-    """One plan per engine; the first is the one the report leads with (a fitting one if any)."""
+def make_plans(intent: Intent, inputs: Inputs, prefer_recommended: bool = False) -> list:
+    """One plan per engine; the first is the one the report leads with (a fitting one if any).
+
+    With `prefer_recommended` and no launch command from the user, each engine is planned with the
+    recommended command when that one fits (the user has not said how they would launch), and the
+    engine's defaults are kept as a note."""
     if inputs.model is None:
         return []
     from .plan import make_plan, target_from_machine, target_what_if
@@ -135,19 +139,51 @@ def make_plans(intent: Intent, inputs: Inputs) -> list:
         if visible is None and count:
             visible = ",".join(str(i) for i in range(count))
         target = target_from_machine(inputs.machine, visible)
-    plans = [make_plan(target, inputs.model, request_for(e, intent, inputs)) for e in engines_for(intent, inputs)]
+    plans = []
+    for engine in engines_for(intent, inputs):
+        plan = make_plan(target, inputs.model, request_for(engine, intent, inputs))
+        if prefer_recommended and inputs.command is None:
+            plan = _recommended_plan(plan, target, inputs.model, make_plan)
+        plans.append(plan)
     if not intent.engines and inputs.command is None:
         plans.sort(key=lambda p: not p.fits)    # stable: keeps the engine order among equals
     return plans
 
 
-def evaluate(intent: Intent, inputs: Inputs, rules_config=None):
+def _recommended_plan(plan, target, model, make_plan):
+    check = plan.details.get("command_check") or {}
+    if plan.fits or not check.get("fits"):
+        return plan
+    from .plan.command import parse_command
+    from .plan.records import PlanRequest
+    cmd = parse_command(list(plan.command))
+    better = make_plan(target, model, PlanRequest(engine=plan.engine, engine_version=plan.engine_version,
+                                                  flags=dict(cmd.flags), command=cmd))
+    better.details["engine_defaults"] = {"fits": plan.fits, "why": plan.fits_reason}
+    better.assumptions.insert(0, f"planned with the recommended settings; with {plan.engine}'s defaults it "
+                                 f"would not fit: {plan.fits_reason}")
+    return better
+
+
+def _command_for_rules(inputs: Inputs, plan) -> Optional[dict]:
+    """Rules read the user's command; without one, the recommended command (so the advice is checked too)."""
+    if inputs.command is not None:
+        return asdict(inputs.command)
+    if plan is None or not plan.command:
+        return None
+    from .plan.command import parse_command
+    cmd = parse_command(list(plan.command))
+    cmd.origin = "recommended"
+    return asdict(cmd)
+
+
+def evaluate(intent: Intent, inputs: Inputs, rules_config=None, prefer_recommended: bool = True):
     from .diagnose import run_rules
     from .report import Report
-    plans = make_plans(intent, inputs)
-    report = Report(machine=inputs.machine, model=inputs.model, plan=plans[0] if plans else None,
-                    command=asdict(inputs.command) if inputs.command is not None else None,
-                    alternatives=plans[1:])
+    plans = make_plans(intent, inputs, prefer_recommended)
+    primary = plans[0] if plans else None
+    report = Report(machine=inputs.machine, model=inputs.model, plan=primary,
+                    command=_command_for_rules(inputs, primary), alternatives=plans[1:])
     report.findings = run_rules(report.document(), rules_config, model=inputs.model)
     return report
 

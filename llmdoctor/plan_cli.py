@@ -83,7 +83,7 @@ def run_plan(args: argparse.Namespace, console_factory) -> int:
     if not intent.engines and not intent.launch:
         raise UsageError("plan needs --engine (or a launch command after --)")
     inputs = gather(intent)
-    report = evaluate(intent, inputs)
+    report = evaluate(intent, inputs, prefer_recommended=False)
     if args.json:
         from .render.json_out import write_json
         write_json(report.document())

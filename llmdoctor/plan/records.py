@@ -35,6 +35,7 @@ class LaunchCommand:
     unknown_flags: list[str] = field(default_factory=list)   # kept and reported, never fatal
     env: dict[str, str] = field(default_factory=dict)        # VAR=value prefixes and docker -e
     docker: Optional[DockerWrapper] = None
+    origin: str = "user"                    # "user": the command given; "recommended": llmdoctor's own
 
 
 @dataclass
