@@ -20,7 +20,8 @@ def make_loader(intent: Intent, config) -> Callable[[], object]:
         inputs = gather(intent)
 
         def replan(what_if):
-            return evaluate(with_what_if(intent, what_if), inputs, config)
+            # the panel's fields start at the shown plan's settings, so they are planned exactly as set
+            return evaluate(with_what_if(intent, what_if), inputs, config, prefer_recommended=False)
 
         return Session(report=evaluate(intent, inputs, config), replan=replan, rule_doc=rule_doc)
     return load

@@ -34,6 +34,7 @@ class LLMDoctorApp(App):
         super().__init__(**kwargs)
         self.load = load
         self.session: Session | None = None
+        self.ready = False          # every tab mounted
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,7 +63,8 @@ class LLMDoctorApp(App):
         await tabs.add_pane(TabPane("Plan", PlanView(report.plan, id="plan-view"), id="plan"))
         await tabs.add_pane(TabPane("Findings", FindingsView(report, session.rule_doc, id="findings-view"), id="findings"))
         await tabs.add_pane(TabPane("What-if", WhatIfPanel(report, session.engines, id="whatif-panel"), id="whatif"))
-        self.sub_title = report.verdict().headline
+        self.sub_title = self.session.report.verdict().headline   # a what-if may have run meanwhile
+        self.ready = True
 
     def on_what_if_panel_changed(self, event: WhatIfPanel.Changed) -> None:
         self.recompute(event.what_if)
@@ -77,7 +79,7 @@ class LLMDoctorApp(App):
         self.sub_title = report.verdict().headline
 
     def action_tab(self, name: str) -> None:
-        if self.session is not None:
+        if self.ready:
             self.query_one("#tabs", TabbedContent).active = name
 
     def action_help(self) -> None:

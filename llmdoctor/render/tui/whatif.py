@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.markup import escape
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
@@ -29,6 +30,17 @@ class WhatIfPanel(Horizontal):
     def __init__(self, report, engines, **kwargs):
         super().__init__(**kwargs)
         self.report, self.engines = report, engines
+        self._last = self._shown()      # what the shown report was planned with
+
+    def _shown(self) -> WhatIf:
+        plan = self.report.plan
+        if plan is None:
+            return WhatIf()
+        kv = plan.kv_cache.dtype if plan.kv_cache.dtype in KV_DTYPES and plan.kv_cache.dtype != "auto" else None
+        return WhatIf(engine=plan.engine, num_gpus=plan.num_gpus, tensor_parallel_size=plan.tensor_parallel_size,
+                      max_model_len=plan.max_model_len, kv_cache_dtype=kv,
+                      gpu_memory_utilization=plan.gpu_memory_utilization,
+                      n_gpu_layers=plan.settings.get("n_gpu_layers"))
 
     def compose(self) -> ComposeResult:
         plan = self.report.plan
@@ -37,7 +49,8 @@ class WhatIfPanel(Horizontal):
             yield Select([(e, e) for e in self.engines], value=plan.engine if plan else self.engines[0],
                          allow_blank=False, id="wi-engine")
             yield Label("KV cache dtype")
-            yield Select([(d, d) for d in KV_DTYPES], value="auto", allow_blank=False, id="wi-kv")
+            kv = plan.kv_cache.dtype if plan is not None and plan.kv_cache.dtype in KV_DTYPES else "auto"
+            yield Select([(d, d) for d in KV_DTYPES], value=kv, allow_blank=False, id="wi-kv")
             for field, label, _kind in NUMBER_FIELDS:
                 yield Label(label)
                 yield Input(value=self._initial(field), placeholder="default", id=f"wi-{field}",
@@ -54,7 +67,8 @@ class WhatIfPanel(Horizontal):
         if plan is None:
             return ""
         values = {"num_gpus": plan.num_gpus, "tensor_parallel_size": plan.tensor_parallel_size,
-                  "max_model_len": plan.max_model_len, "gpu_memory_utilization": plan.gpu_memory_utilization}
+                  "max_model_len": plan.max_model_len, "gpu_memory_utilization": plan.gpu_memory_utilization,
+                  "n_gpu_layers": plan.settings.get("n_gpu_layers")}
         value = values.get(field)
         return "" if value is None else str(value)
 
@@ -62,9 +76,10 @@ class WhatIfPanel(Horizontal):
         self.show(self.report)
 
     def current(self) -> WhatIf:
-        wi = WhatIf(engine=self.query_one("#wi-engine", Select).value)
+        engine = self.query_one("#wi-engine", Select).value
+        wi = WhatIf(engine=engine if isinstance(engine, str) else None)
         kv = self.query_one("#wi-kv", Select).value
-        wi.kv_cache_dtype = None if kv == "auto" else kv
+        wi.kv_cache_dtype = kv if isinstance(kv, str) and kv != "auto" else None
         for field, _label, kind in NUMBER_FIELDS:
             raw = self.query_one(f"#wi-{field}", Input).value.strip()
             try:
@@ -75,11 +90,21 @@ class WhatIfPanel(Horizontal):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(self.current()))
+        self._changed()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(self.current()))
+        self._changed()
+
+    def _changed(self) -> None:
+        """Widgets also report their initial values while mounting: only a real change replans."""
+        try:
+            wi = self.current()
+        except NoMatches:          # still mounting
+            return
+        if wi != self._last:
+            self._last = wi
+            self.post_message(self.Changed(wi))
 
     def show(self, report) -> None:
         self.report = report
