@@ -6,6 +6,7 @@ every change.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
@@ -30,7 +31,10 @@ OPTION_FLAGS = {
     "dtype": {"vllm": "dtype", "sglang": "dtype"},
     "max_num_batched_tokens": {"vllm": "max_num_batched_tokens", "sglang": "chunked_prefill_size"},
     "n_gpu_layers": {"llamacpp": "n_gpu_layers", "ollama": "num_gpu"},
+    # GGUF file type to size a config-only model with (Q4_K_M, ...), for llama.cpp and Ollama
+    "quant": {"llamacpp": "quant", "ollama": "quant"},
 }
+GGUF_TYPE_IN_NAME = re.compile(r"(?i)[-_.]((?:UD-)?I?Q\d(?:_[0-9KSMLXH]+)*|BF16|F16|F32)(?:[-_.]|$)")
 
 
 @dataclass
@@ -105,6 +109,12 @@ def request_for(engine: str, intent: Intent, inputs: Inputs):
                 flags["cache_type_v"] = value
     if intent.options.get("concurrency"):
         flags["concurrency"] = intent.options["concurrency"]
+    if engine in ("llamacpp", "ollama") and "quant" not in flags and inputs.model is not None \
+            and inputs.model.format != "gguf" and cmd is not None and cmd.model:
+        # a config stands in for a GGUF file that is not here: size it by the type in the file name
+        m = GGUF_TYPE_IN_NAME.search(cmd.model.rsplit("/", 1)[-1])
+        if m:
+            flags["quant"] = m.group(1).upper()
     version = intent.engine_version
     if version is None and cmd is not None:
         from .plan.command import image_version
@@ -141,24 +151,27 @@ def make_plans(intent: Intent, inputs: Inputs, prefer_recommended: bool = False)
         target = target_from_machine(inputs.machine, visible)
     plans = []
     for engine in engines_for(intent, inputs):
-        plan = make_plan(target, inputs.model, request_for(engine, intent, inputs))
+        request = request_for(engine, intent, inputs)
+        plan = make_plan(target, inputs.model, request)
         if prefer_recommended and inputs.command is None:
-            plan = _recommended_plan(plan, target, inputs.model, make_plan)
+            plan = _recommended_plan(plan, target, inputs.model, request, make_plan)
         plans.append(plan)
     if not intent.engines and inputs.command is None:
         plans.sort(key=lambda p: not p.fits)    # stable: keeps the engine order among equals
     return plans
 
 
-def _recommended_plan(plan, target, model, make_plan):
+def _recommended_plan(plan, target, model, request, make_plan):
     check = plan.details.get("command_check") or {}
     if plan.fits or not check.get("fits"):
         return plan
     from .plan.command import parse_command
     from .plan.records import PlanRequest
+    from .plan.verify import CARRIED
     cmd = parse_command(list(plan.command))
+    carried = {k: request.flags[k] for k in CARRIED if k in request.flags}
     better = make_plan(target, model, PlanRequest(engine=plan.engine, engine_version=plan.engine_version,
-                                                  flags=dict(cmd.flags), command=cmd))
+                                                  flags={**carried, **cmd.flags}, command=cmd))
     better.details["engine_defaults"] = {"fits": plan.fits, "why": plan.fits_reason}
     better.assumptions.insert(0, f"planned with the recommended settings; with {plan.engine}'s defaults it "
                                  f"would not fit: {plan.fits_reason}")

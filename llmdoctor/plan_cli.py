@@ -34,6 +34,7 @@ def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command
     p.add_argument("--max-num-batched-tokens", type=int)
     p.add_argument("--n-gpu-layers", type=int, help="llama.cpp -ngl / Ollama num_gpu")
     p.add_argument("--dtype")
+    p.add_argument("--quant", metavar="TYPE", help="llama.cpp/Ollama: size a config-only model as this GGUF type (Q4_K_M, Q8_0, ...)")
     p.add_argument("--concurrency", type=int, help="requests that must fit at max-model-len")
 
 
@@ -53,7 +54,7 @@ def intent_from_args(args: argparse.Namespace) -> Intent:
         model_path = args.model_path
     options = {name: getattr(args, name) for name in
                ("tp", "pp", "max_model_len", "gpu_memory_utilization", "kv_cache_dtype", "kv_cache_memory_bytes",
-                "max_num_seqs", "max_num_batched_tokens", "n_gpu_layers", "dtype", "concurrency")
+                "max_num_seqs", "max_num_batched_tokens", "n_gpu_layers", "dtype", "concurrency", "quant")
                if getattr(args, name, None) is not None}
     intent = Intent(model_path=model_path, engines=[args.engine] if args.engine else [],
                     engine_version=args.engine_version, options=options, launch=launch,

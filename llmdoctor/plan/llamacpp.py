@@ -136,6 +136,7 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
             bytes_per_gpu=max((ev.device.get(d, {}).get("model", 0) for d in range(len(gpus))), default=0),
             bytes_total=src.embedding + src.output + sum(src.per_layer),
             host_bytes=ev.placement.device_bytes.get(CPU, 0),
+            offloaded_bytes=max(ev.placement.device_bytes.get(CPU, 0) - src.embedding, 0) if gpus else 0,
             details={"per_device": {str(k): v for k, v in ev.placement.device_bytes.items()},
                      "n_gpu_layers": ev.placement.n_gpu_layers, "output_device": ev.placement.output_device,
                      "experts_on_host": ev.placement.expert_bytes_on_host, "estimated": src.estimated}),
@@ -511,7 +512,8 @@ def _command(request: PlanRequest, model: Any, s: Settings, flags: dict, recs: d
     path = (request.command.model if request.command and request.command.model else None) or model.path
     if model.format != "gguf" and not (request.command and request.command.model):
         import os
-        name = os.path.basename(os.path.dirname(os.path.abspath(model.path))) or "model"
+        where = os.path.abspath(model.path)
+        name = os.path.basename(where if os.path.isdir(where) else os.path.dirname(where)) or "model"
         path = f"{name.split('--')[-1]}-{flags.get('quant') or 'Q4_K_M'}.gguf"      # the GGUF to get
     argv = ["llama-server", "-m", path]
     ctx = recs.get("ctx_size", {}).get("value") if "ctx_size" not in flags and not recs.get("n_cpu_moe") else None

@@ -54,6 +54,8 @@ class WeightsPlan:
     bytes_per_gpu: int                      # what the engine loads on the busiest GPU
     bytes_total: int
     host_bytes: int = 0                     # weights left on the CPU (llama.cpp embeddings, offloaded experts)
+    offloaded_bytes: int = 0                # the part of host_bytes that is computed on the CPU (layers,
+                                            # experts): not the input embeddings llama.cpp always keeps there
     details: dict[str, Any] = field(default_factory=dict)
 
 

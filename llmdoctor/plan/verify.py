@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from llmdoctor.plan.records import Plan, PlanRequest, Target
 
+# request settings that are not engine flags, so a command cannot carry them
+CARRIED = ("quant", "concurrency")
 CONTEXT_FLAG = {"vllm": "max_model_len", "sglang": "context_length", "llamacpp": "ctx_size", "ollama": "num_ctx"}
 MIN_CONTEXT = 4096          # below this an agent cannot work; say it does not fit instead
 
@@ -24,7 +26,7 @@ def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
     except ValueError as exc:
         plan.details["command_check"] = {"fits": None, "why": f"could not re-read the command: {exc}"}
         return
-    flags = dict(parsed.flags)
+    flags = {**{k: request.flags[k] for k in CARRIED if k in request.flags}, **parsed.flags}
     again = _replan(target, model, request, parsed, flags, make)
     key = CONTEXT_FLAG.get(plan.engine)
     if not again.fits and key and again.max_model_len > MIN_CONTEXT:

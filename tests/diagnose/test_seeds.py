@@ -28,14 +28,14 @@ TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
 
 
 def diagnose(machine_name: str, model, argv: str, plan: Plan | None = None, machine_patch=None,
-             env: dict | None = None) -> tuple[set[str], list]:
+             env: dict | None = None, options: dict | None = None) -> tuple[set[str], list]:
     machine = copy.deepcopy(F.machine(machine_name))
     if machine_patch:
         machine_patch(machine)
     command = parse_command(shlex.split(argv), env)
     if plan is None:                       # the real planner
         from llmdoctor.pipeline import Inputs, Intent, make_plans
-        plans = make_plans(Intent(launch=shlex.split(argv)), Inputs(machine, model, command))
+        plans = make_plans(Intent(launch=shlex.split(argv), options=options or {}), Inputs(machine, model, command))
         plan = plans[0] if plans else None
     report = Report(machine=machine, model=model, plan=plan, command=asdict(command))
     findings = run_rules(report.document(), model=model)
@@ -69,24 +69,18 @@ SEED000_CMD = ("docker run -d --name llama-qwen --gpus all -v /srv/models:/model
 
 
 def seed000_model(template: str):
-    # The real Qwen3.5-122B-A10B config (architecture, heads, experts); HAND-WRITTEN: the GGUF facts
-    # (format, 42 GB file) because no 42 GB GGUF can be a fixture, and the template is the seed's own
-    # text (the "original" is the seed's edited template with 'developer' removed from system_roles).
+    # The real Qwen3.5-122B-A10B config (architecture, heads, experts) stands in for the 42 GB GGUF; the
+    # planner sizes it as UD-Q2_K_XL from the file name in the command. HAND-WRITTEN: the template is the
+    # seed's own text (the "original" is the seed's edited template with 'developer' removed).
     m = copy.deepcopy(F.model("nvidia--Qwen3.5-122B-A10B-NVFP4"))
-    m.format, m.quantization, m.gguf_file_type, m.weight_bytes = "gguf", None, "Q2_K", 42_000_000_000
+    m.quantization = None
     m.chat_template = template_record((TEMPLATES / template).read_text(encoding="utf-8"), "tokenizer.chat_template")
     return m
 
 
-# HAND-WRITTEN plan: the seed's own figures (42 GB over two 32 GB GPUs, all layers on GPU, 262144 context
-# shared by 2 slots, runs at 60-70 tok/s); the planner cannot size this GGUF from a config alone.
-SEED000_PLAN = dict(weights_per_gpu=21_000_000_000, weights_total=42_000_000_000, host_bytes=0, num_gpus=2,
-                    max_model_len=131072, kv_tokens=262144, kv_available=6_000_000_000, kv_dtype="q8_0")
-
-
 def test_seed000_developer_role_template():
     codes, findings = diagnose("rtx4080super-32gb-x2-pcie3", seed000_model("seed000-original-system-only.jinja"),
-                               SEED000_CMD, hand_plan("llamacpp", **SEED000_PLAN))
+                               SEED000_CMD)
     assert {"LD401", "LD604", "LD308"} <= codes     # developer role, PCIe 3.0 slot, --mlock vs memlock 8 MiB
     assert not codes & {"LD705", "LD302", "LD611", "LD601", "LD307", "LD506", "LD402"}
     ld401 = next(f for f in findings if f.code == "LD401")
@@ -97,7 +91,7 @@ def test_seed000_edited_template_fixes_it(tmp_path):
     edited = tmp_path / "edited_chat_template.jinja"
     edited.write_text((TEMPLATES / "seed000-edited-developer.jinja").read_text(encoding="utf-8"), encoding="utf-8")
     codes, _ = diagnose("rtx4080super-32gb-x2-pcie3", seed000_model("seed000-original-system-only.jinja"),
-                        SEED000_CMD + f" --chat-template-file {edited}", hand_plan("llamacpp", **SEED000_PLAN))
+                        SEED000_CMD + f" --chat-template-file {edited}")
     assert "LD401" not in codes and "LD402" not in codes
 
 
@@ -253,30 +247,25 @@ def test_seed003_llamacpp_ctx_size_0():
 SEED004_CMD = "ollama run qwen3-32b-local"
 
 
-def seed004_model():
-    # The real Qwen3-32B config; HAND-WRITTEN: GGUF Q4_K_M facts (about 4.85 bits/weight x 32.8 B = 19.9 GB).
-    m = copy.deepcopy(F.model("Qwen--Qwen3-32B"))
-    m.format, m.quantization, m.gguf_file_type, m.weight_bytes = "gguf", None, "Q4_K_M", 19_900_000_000
-    return m
+# The seed's Modelfile: FROM /models/Qwen3-32B-Q4_K_M.gguf, PARAMETER num_ctx 8192. The real Qwen3-32B
+# config stands in for the GGUF, sized by the real planner as Q4_K_M.
+SEED004_OPTIONS = {"max_model_len": 8192, "quant": "Q4_K_M"}
 
 
 def test_seed004_a10_ollama():
-    # HAND-WRITTEN plan (no Ollama planner yet): 19.9 GB of weights on the 24 GB A10, context 8192.
-    plan = hand_plan("ollama", weights_per_gpu=19_900_000_000, weights_total=19_900_000_000, max_model_len=8192)
-    codes, findings = diagnose("a10-24gb", seed004_model(), SEED004_CMD, plan)
+    codes, findings = diagnose("a10-24gb", F.model("Qwen--Qwen3-32B"), SEED004_CMD, options=SEED004_OPTIONS)
     assert {"LD113", "LD311"} <= codes           # driver 525 < 550: silent CPU fallback; 8k context truncates
-    assert not codes & {"LD302", "LD301"}        # on the real 24 GB A10 the file fits
+    assert not codes & {"LD302", "LD301"}        # on the real 24 GB A10 the 19.8 GB file fits
     assert "550" in next(f for f in findings if f.code == "LD113").message
 
 
 def test_seed004_claimed_16gb_a10_does_not_hold_the_model():
-    # The seed's claim: "Qwen3-32B Q4_K_M needs 13 GB, fits a 16 GB A10". With the real ~19.9 GB file on 16 GiB,
-    # about 5 GB stays on the CPU. HAND-WRITTEN plan split (the Ollama planner is not there yet).
+    # The seed's claim: "Qwen3-32B Q4_K_M needs 13 GB, fits a 16 GB A10". The real file is ~19.8 GB (18.4 GiB):
+    # on 16 GiB part of it stays on the CPU.
     def shrink(machine):
         machine.gpus[0].memory_total_bytes = 16 * 2**30
         machine.gpus[0].memory_free_bytes = 16 * 2**30 - 400 * 2**20
-    plan = hand_plan("ollama", weights_per_gpu=14_500_000_000, weights_total=19_900_000_000,
-                     host_bytes=5_400_000_000, max_model_len=8192)
-    codes, findings = diagnose("a10-24gb", seed004_model(), SEED004_CMD, plan, machine_patch=shrink)
+    codes, findings = diagnose("a10-24gb", F.model("Qwen--Qwen3-32B"), SEED004_CMD, machine_patch=shrink,
+                               options=SEED004_OPTIONS)
     assert "LD302" in codes
-    assert "18.5 GiB" in next(f for f in findings if f.code == "LD302").message
+    assert "of the 18.4 GiB of weights" in next(f for f in findings if f.code == "LD302").message
