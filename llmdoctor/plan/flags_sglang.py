@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
+from llmdoctor.plan.argv_scan import BOOL, FlagTable, scan
+
 NEWEST = "0.5.23"
 
-INT, FLOAT, STR, BOOL, JSON, LIST = "int", "float", "str", "bool", "json", "list"
+INT, FLOAT, STR, JSON = "int", "float", "str", "json"
 
 FLAGS: dict[str, str] = {
     "model_path": STR, "tokenizer_path": STR, "revision": STR, "dtype": STR, "quantization": STR,
@@ -37,7 +39,8 @@ ALIASES = {"model": "model_path", "tp": "tp_size", "tensor_parallel_size": "tp_s
            "speculative_algo": "speculative_algorithm", "cuda_graph_bs_max": "cuda_graph_max_bs"}
 
 
-def _convert(kind: str, raw: str) -> Any:
+def _convert(dest: str, raw: str) -> Any:
+    kind = FLAGS.get(dest, STR)
     if kind == INT:
         return int(raw)
     if kind == FLOAT:
@@ -52,45 +55,10 @@ def _convert(kind: str, raw: str) -> Any:
     return raw
 
 
+TABLE = FlagTable(kinds=FLAGS, aliases=ALIASES, convert=_convert)
+
+
 def parse_sglang_args(argv: list[str]) -> tuple[Optional[str], dict[str, Any], list[str]]:
     """argv after `python -m sglang.launch_server` / `sglang serve`: (model, flags, unknown)."""
-    flags: dict[str, Any] = {}
-    unknown: list[str] = []
-    model: Optional[str] = None
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
-        if not tok.startswith("-"):
-            if model is None and "model_path" not in flags:
-                model = tok
-            else:
-                unknown.append(tok)
-            i += 1
-            continue
-        name, eq, val = tok.lstrip("-").partition("=")
-        dest = name.replace("-", "_")
-        dest = ALIASES.get(dest, dest)
-        if dest not in FLAGS:
-            unknown.append(tok)
-            if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-                unknown.append(argv[i + 1])
-                i += 1
-            i += 1
-            continue
-        kind = FLAGS[dest]
-        if kind == BOOL and not eq:
-            flags[dest] = True
-            i += 1
-            continue
-        if not eq:
-            if i + 1 >= len(argv):
-                unknown.append(tok)
-                break
-            val = argv[i + 1]
-            i += 1
-        try:
-            flags[dest] = _convert(kind, val)
-        except ValueError:
-            unknown.append(f"{tok}={val}")
-        i += 1
+    model, flags, unknown = scan(argv, TABLE)
     return flags.get("model_path", model), flags, unknown

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
+from llmdoctor.plan.argv_scan import BOOL, LIST, FlagTable, scan
 from llmdoctor.plan.common import GIB, at_least, human_int
 
 NEWEST = "0.33.0"
 
-INT, FLOAT, STR, BOOL, JSON, HINT, LIST = "int", "float", "str", "bool", "json", "hint", "list"
+INT, FLOAT, STR, JSON, HINT = "int", "float", "str", "json", "hint"
 
 # dest -> type. BOOL flags are store_true or BooleanOptionalAction (--no-<flag> turns them off).
 FLAGS: dict[str, str] = {
@@ -45,7 +46,6 @@ FLAGS: dict[str, str] = {
 }
 ALIASES = {"tp": "tensor_parallel_size", "pp": "pipeline_parallel_size", "dp": "data_parallel_size",
            "q": "quantization", "O": "compilation_config", "dcp": "decode_context_parallel_size"}
-NEGATABLE = {k for k, t in FLAGS.items() if t == BOOL}
 
 
 def convert(dest: str, raw: Any) -> Any:
@@ -71,68 +71,20 @@ def convert(dest: str, raw: Any) -> Any:
     return raw
 
 
+TABLE = FlagTable(kinds=FLAGS, aliases=ALIASES, convert=convert, negatable=True, bool_takes_value=True)
+
+
+def _optimization_level(tok: str, flags: dict) -> bool:
+    """-O3 and friends: the compilation level glued to the flag."""
+    if tok.startswith("-O") and not tok.startswith("--") and len(tok) > 2:
+        flags["compilation_config"] = tok[2:]
+        return True
+    return False
+
+
 def parse_vllm_args(argv: list[str]) -> tuple[Optional[str], dict[str, Any], list[str]]:
     """argv after `vllm serve` / the api_server module: (model, flags, unknown)."""
-    model: Optional[str] = None
-    flags: dict[str, Any] = {}
-    unknown: list[str] = []
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
-        if not tok.startswith("-") or tok == "-":
-            if model is None:
-                model = tok
-            else:
-                unknown.append(tok)
-            i += 1
-            continue
-        name, eq, val = tok.lstrip("-").partition("=")
-        if tok.startswith("-O") and not tok.startswith("--") and len(tok) > 2:   # -O3
-            flags["compilation_config"] = tok[2:]
-            i += 1
-            continue
-        dest = ALIASES.get(name, name.replace("-", "_"))
-        negated = False
-        if dest not in FLAGS and dest.startswith("no_") and dest[3:] in NEGATABLE:
-            dest, negated = dest[3:], True
-        if dest not in FLAGS:
-            unknown.append(tok)
-            # Keep the flag's value with it when it obviously has one.
-            if not eq and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-                unknown.append(argv[i + 1])
-                i += 1
-            i += 1
-            continue
-        kind = FLAGS[dest]
-        if kind == BOOL:
-            if eq:
-                flags[dest] = convert(dest, val)
-            elif i + 1 < len(argv) and argv[i + 1].lower() in ("true", "false"):
-                flags[dest] = argv[i + 1].lower() == "true"
-                i += 1
-            else:
-                flags[dest] = not negated
-            i += 1
-            continue
-        if kind == LIST:
-            values = [val] if eq else []
-            while not eq and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-                values.append(argv[i + 1])
-                i += 1
-            flags[dest] = values
-            i += 1
-            continue
-        if not eq:
-            if i + 1 >= len(argv):
-                unknown.append(tok)
-                break
-            val = argv[i + 1]
-            i += 1
-        try:
-            flags[dest] = convert(dest, val)
-        except ValueError:
-            unknown.append(f"{tok}={val}")
-        i += 1
+    model, flags, unknown = scan(argv, TABLE, _optimization_level)
     if "model" in flags and model is None:
         model = flags["model"]
     return model, flags, unknown
