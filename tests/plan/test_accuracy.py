@@ -15,3 +15,11 @@ def test_figure(case, request):
         err = error_pct(case, value)
         assert err is not None and abs(err) <= case.tolerance_pct, \
             f"{case.url}: llmdoctor {value:.4g} vs engine {case.engine_value} ({err:+.1f}%)"
+
+
+def test_accuracy_doc_is_current():
+    from pathlib import Path
+
+    from .accuracy_table import render
+    doc = Path(__file__).resolve().parents[2] / "docs" / "accuracy.md"
+    assert doc.read_text(encoding="utf-8") == render(), "run: python -m tests.plan.accuracy_table"
