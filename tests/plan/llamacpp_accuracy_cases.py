@@ -56,7 +56,39 @@ def _cases():
                     "CUDA0 compute buffer (MiB), MoE partial offload", _measured("run-h-ngl5", ("compute", "CUDA0")),
                     _planned("run-h-ngl5", ("compute", "CUDA0")), 5.0,
                     "op-offload copies of CPU-resident weights not modelled", unit="MiB", known_gap=True))
+    out += _ollama_11656(Case)
     return out
+
+
+@lru_cache(maxsize=None)
+def _cpu_qwen3_30b_plan():
+    """ollama#11656: Qwen3-30B-A3B (the qwen3:30b tag, Q4_K_M) on the CPU, num_ctx 16384, FA off, 1 slot,
+    run by Ollama's llama.cpp runner of August 2025."""
+    from llmdoctor.facts import Host, Software
+    from llmdoctor.plan import make_plan
+    from llmdoctor.plan.records import PlanRequest, Target
+    from tests.plan.accuracy_cases import model as real_model
+    model = real_model("Qwen--Qwen3-30B-A3B")
+    target = Target(gpus=[], host=Host(), software=Software(), source="what-if:cpu")
+    flags = {"ctx_size": 16384, "parallel": 1, "quant": "Q4_K_M", "flash_attn": "off"}
+    return make_plan(target, model, PlanRequest(engine="llamacpp", engine_version="b6100", flags=flags))
+
+
+def _ollama_11656(Case):
+    url = "https://github.com/ollama/ollama/issues/11656"
+    host = lambda key: lambda: _cpu_qwen3_30b_plan().kv_cache.details["host"][key] / MIB
+    name = "ollama-11656 Qwen3-30B-A3B CPU 16k"
+    return [
+        Case(name, url, "llamacpp", "CPU KV buffer (MiB), 16384 cells f16", 1536.0,
+             lambda: _cpu_qwen3_30b_plan().kv_cache.details["kv_bytes"] / MIB, 0.1, unit="MiB"),
+        Case(name, url, "llamacpp", "CPU_Mapped model buffer (MiB), Q4_K_M sized from config.json", 17754.15,
+             lambda: _cpu_qwen3_30b_plan().weights.host_bytes / MIB, 2.5,
+             "the file's type is inferred (the tag's default); sizes from llama-quant.cpp's Q4_K_M recipe", unit="MiB"),
+        Case(name, url, "llamacpp", "CPU output buffer (MiB)", 0.59, host("output_bytes"), 2.0, unit="MiB"),
+        Case(name, url, "llamacpp", "CPU compute buffer (MiB), FA off", 1080.01, host("compute_bytes"), 10.0,
+             "CPU-only compute buffers (the KQ scores without flash attention) are not modelled", unit="MiB",
+             known_gap=True),
+    ]
 
 
 def llamacpp_cases():
