@@ -86,15 +86,16 @@ def check_template(text: Optional[str]) -> TemplateVerdict:
         dev_ok = DEV_MARK in out
         if not dev_ok:
             dev_err = "the developer message is silently dropped from the prompt"
-    except Exception as exc:
+    except Exception as exc:  # untrusted template code: whatever it raises, it rejects this conversation
         dev_ok, dev_err = False, _why(exc)
 
-    tools_ok = None
+    tools_ok, problems = None, []
     try:
         out = _render(template, messages=[user], tools=[_TOOL])
         tools_ok = TOOL_NAME in out
-    except Exception:
+    except Exception as exc:  # untrusted template code, as above
         tools_ok = False
+        problems.append(f"with a tool definition: {_why(exc)}")
 
     calls_ok = None
     call = {"id": "call_1", "type": "function", "function": {"name": TOOL_NAME, "arguments": {"city": "Paris"}}}
@@ -103,6 +104,7 @@ def check_template(text: Optional[str]) -> TemplateVerdict:
             user, {"role": "assistant", "content": "", "tool_calls": [call]},
             {"role": "tool", "tool_call_id": "call_1", "name": TOOL_NAME, "content": "sunny"}])
         calls_ok = TOOL_NAME in out and "sunny" in out
-    except Exception:
+    except Exception as exc:  # untrusted template code, as above
         calls_ok = False
-    return TemplateVerdict(dev_ok, dev_err, tools_ok, calls_ok, None)
+        problems.append(f"with a tool call: {_why(exc)}")
+    return TemplateVerdict(dev_ok, dev_err, tools_ok, calls_ok, "; ".join(problems) or None)
