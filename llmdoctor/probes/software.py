@@ -5,6 +5,7 @@ import re
 import subprocess
 
 from ..facts import Binary, Machine, Nvcc
+from ..errors import InputError
 from .source import NotRecorded, Source
 
 PACKAGES = ("torch", "vllm", "sglang", "transformers", "flashinfer-python", "flashinfer",
@@ -74,9 +75,12 @@ def _read_torch(src: Source, sw) -> None:
     hip = re.search(r"^hip\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)
     sw.torch_cuda = cuda.group(1) if cuda else None
     sw.torch_hip = hip.group(1) if hip else None
-    # The arch list lives only in the compiled library (torch.cuda.get_arch_list()); importing
-    # torch takes seconds and may initialise CUDA, so it is left unknown rather than guessed.
-    sw.unknown["torch_arch_list"] = "only known by importing torch (torch.cuda.get_arch_list())"
+    if sw.torch_cuda:
+        # what torch.cuda.get_arch_list() says, read from the library's fatbin headers instead
+        try:
+            sw.torch_arch_list = src.call("torch_arch_list")
+        except (OSError, NotRecorded, InputError) as exc:
+            sw.unknown["torch_arch_list"] = f"could not read torch's CUDA library: {exc}"
 
 
 def _nvcc_candidates(src: Source, env: dict) -> list[str]:

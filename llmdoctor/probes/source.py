@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from typing import Any, Callable
 
+from ..errors import InputError
+
 RECORDING_FORMAT = "llmdoctor-machine-recording"
 RECORDING_VERSION = 1
 MAX_FILE_READ = 4 << 20          # sysfs/procfs files are small; cap what one read may return
@@ -106,6 +108,19 @@ def _package_file(name: str, relpath: str) -> str | None:
     return _read_text(str(path))
 
 
+def _torch_arch_list() -> list[str]:
+    """Architectures compiled into torch's CUDA library, read from its fatbin headers."""
+    from importlib import metadata
+
+    from .fatbin import fatbin_archs
+    dist = metadata.distribution("torch")
+    for rel in ("torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_cu.so"):
+        path = str(dist.locate_file(rel))
+        if os.path.isfile(path):
+            return fatbin_archs(path)
+    raise FileNotFoundError(2, "torch has no libtorch_cuda library (a CPU or non-CUDA build)")
+
+
 def _cpu_count(logical: bool) -> int | None:
     if logical:
         return os.cpu_count()
@@ -122,7 +137,7 @@ LIVE_CALLS: dict[str, Callable[..., Any]] = {
     "read_text": _read_text, "listdir": _listdir, "exists": _exists, "realpath": _realpath,
     "statvfs": _statvfs, "run": _run, "which": _which, "environ": _environ,
     "platform": _platform, "package_version": _package_version, "package_file": _package_file,
-    "cpu_count": _cpu_count, "nvml": _nvml,
+    "cpu_count": _cpu_count, "nvml": _nvml, "torch_arch_list": _torch_arch_list,
 }
 
 
@@ -184,7 +199,7 @@ def _error_record(exc: BaseException) -> dict:
 _ERROR_TYPES: dict[str, type[BaseException]] = {
     "FileNotFoundError": FileNotFoundError, "PermissionError": PermissionError,
     "NotADirectoryError": NotADirectoryError, "IsADirectoryError": IsADirectoryError,
-    "TimeoutExpired": TimeoutError, "TimeoutError": TimeoutError,
+    "TimeoutExpired": TimeoutError, "TimeoutError": TimeoutError, "InputError": InputError,
 }
 
 
@@ -211,7 +226,7 @@ class RecordingSource(Source):
         except subprocess.TimeoutExpired as exc:
             self.calls[key] = {"error": {"type": "TimeoutError", "message": str(exc)}}
             raise
-        except (OSError, NvmlError, ValueError) as exc:
+        except (OSError, NvmlError, ValueError, InputError) as exc:
             self.calls[key] = {"error": _error_record(exc)}
             raise
         self.calls[key] = {"ok": value}

@@ -37,3 +37,11 @@ def test_probe_matches_nvidia_smi():
         assert g.pcie.gen_max == int(gen_max)
         assert g.pcie.width_max == int(width_max)
         assert g.memory_bandwidth_bytes_per_s > 0
+
+
+def test_torch_arch_list_matches_torch_itself():
+    torch = pytest.importorskip("torch")
+    if not torch.version.cuda:
+        pytest.skip("torch is not a CUDA build")
+    machine = probe_machine()
+    assert machine.software.torch_arch_list == torch.cuda.get_arch_list()
