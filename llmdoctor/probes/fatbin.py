@@ -19,10 +19,22 @@ KINDS = {1: "compute", 2: "sm"}
 
 
 def fatbin_archs(path: str) -> list[str]:
-    """Sorted architectures, torch style: 'sm_90' for machine code, 'compute_90' for PTX."""
+    """The architectures the library's kernels were built for, torch style ('sm_90' machine code,
+    'compute_90' PTX). A few bundled kernels (CUTLASS and friends) add architectures of their own;
+    the build's list is what most kernels carry, so an architecture found in fewer than half as many
+    kernel containers as the most common one is left out (torch 2.11+cu130: sm_89, sm_103, sm_121)."""
+    counts = fatbin_arch_counts(path)
+    if not counts:
+        return []
+    most = max(counts.values())
+    return sorted((a for a, n in counts.items() if n * 2 >= most), key=_order)
+
+
+def fatbin_arch_counts(path: str) -> dict[str, int]:
+    """For each architecture, how many fatbin containers (kernel files) carry it."""
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         start, size = _section(data, path)
-        return sorted(_walk(data, start, start + size, path), key=_order)
+        return _walk(data, start, start + size, path)
 
 
 def _order(arch: str) -> tuple:
@@ -48,22 +60,29 @@ def _section(data, path: str) -> tuple[int, int]:
     raise InputError(f"{path}: no .nv_fatbin section (not built with CUDA kernels)")
 
 
-def _walk(data, p: int, end: int, path: str) -> set[str]:
-    archs, seen = set(), 0
+def _walk(data, p: int, end: int, path: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    seen = 0
     while p + 16 <= end:
         magic, _version, header, entries_size = struct.unpack_from("<IHHQ", data, p)
         if magic != FATBIN_MAGIC:
             p += 8                  # containers are 8-byte aligned; skip padding between them
             continue
         q, stop = p + header, min(p + header + entries_size, end)
+        here = set()
         while q + 32 <= stop:
             kind, _, entry_header, payload = struct.unpack_from("<HHIQ", data, q)
             arch, = struct.unpack_from("<I", data, q + 28)
             if kind in KINDS and 10 <= arch < 1000:
-                archs.add(f"{KINDS[kind]}_{arch}")
+                here.add(f"{KINDS[kind]}_{arch}")
             seen += 1
             if seen > MAX_ENTRIES or entry_header < 32:
-                return archs
+                stop = -1
+                break
             q += entry_header + payload
+        for arch in here:
+            counts[arch] = counts.get(arch, 0) + 1
+        if stop < 0:
+            return counts
         p = stop
-    return archs
+    return counts

@@ -125,6 +125,9 @@ def test_h100_recorded_live_agrees_with_the_capture(machine_file):
                   "cuda_cores", "power_limit_w"):
         assert getattr(live, field) == getattr(capture, field), field
     assert live.pcie == capture.pcie and live.nvlink.supported is False
+    # read from libtorch_cuda.so's fatbin headers; torch.cuda.get_arch_list() printed the same there
+    software = load_machine(machine_file("h100-80gb-hbm3-live")).software
+    assert software.torch_arch_list == ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"]
 
 
 def test_two_h200_with_nvlink_recorded_live(machine_file):
