@@ -113,7 +113,6 @@ def run_check(args: argparse.Namespace, console_factory) -> int:
 
 def run_tui_with(intent: Intent, config) -> int:
     from .render.tui.app import LLMDoctorApp
-    from .render.tui.session import Session
     from .tui_session import make_loader
     LLMDoctorApp(make_loader(intent, config)).run()
     return ExitCode.OK

@@ -1,6 +1,5 @@
 """Every real model config and GGUF fixture, planned for every engine on a recorded machine: the
 pipeline never breaks, and the figures it reports are sane (non-negative, consistent)."""
-import glob
 
 import pytest
 

@@ -16,7 +16,6 @@ per-layer facts follows `src/llama-model.cpp` (load_hparams) and `src/llama-hpar
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Optional
 
 from llmdoctor.checkpoint.chat_template import template_record

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import UsageError
-from .refs import LexError, Ref, line_col, references
+from .refs import LexError, line_col, references
 from .schema import ROOTS, resolve
 
 try:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from llmdoctor.plan import flags_llamacpp as fl
-from llmdoctor.plan.gguf_quant_sizes import estimate_from_config, normalize_quant
+from llmdoctor.plan.gguf_quant_sizes import estimate_from_config
 from llmdoctor.plan.llamacpp_memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
-                                            context_cells, output_buffer_bytes, pad)
+                                            context_cells, output_buffer_bytes)
 from llmdoctor.plan.llamacpp_weights import CPU, Placement, WeightSource, place
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, Target, WeightsPlan
 

@@ -10,7 +10,6 @@ plan's assumptions.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.plan import flags_vllm

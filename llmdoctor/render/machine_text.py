@@ -78,7 +78,7 @@ def facts_table(machine: Machine) -> Table:
         ("binaries", ", ".join(f"{b.name} {show(b.version, '?')}" for b in s.binaries) or "none on PATH"),
     ]
     if h.path:
-        rows.append((f"model path fs", f"{show(h.path_fs_type)}, {gib(h.path_free_bytes)} free"))
+        rows.append(("model path fs", f"{show(h.path_fs_type)}, {gib(h.path_free_bytes)} free"))
     for k, v in rows:
         table.add_row(k, escape(v))
     return table

@@ -10,7 +10,6 @@ from llmdoctor.checkpoint.gguf_reader import SkippedArray, read_gguf, read_gguf_
 
 def test_llama_q4_k_m(gguf_dir):
     root, every = gguf_dir
-    facts = every["llama"]
     info = read_model(str(root / "llama.gguf"))
     spec = info.spec
     assert info.format == "gguf" and info.architecture == "llama" and info.gguf_file_type == "Q4_K_M"

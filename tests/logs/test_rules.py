@@ -1,11 +1,10 @@
 """Log rules: the files load, each rule's own examples fire or pass, and every fixture raises
 exactly the codes a reader of that log expects."""
-from pathlib import Path
 
 import pytest
 
 from llmdoctor.logs import analyze_text
-from llmdoctor.logs.rules import LogRuleError, load_log_rule, load_log_rules
+from llmdoctor.logs.rules import LogRuleError, load_log_rule
 
 from .conftest import LOGS, ROOT
 

@@ -8,7 +8,7 @@ cases to CASES (llama.cpp / Ollama) with the same fields.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 

@@ -5,7 +5,7 @@ so recomputing on every what-if change is cheap).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 
@@ -20,7 +20,6 @@ class WhatIf:
     kv_cache_dtype: Optional[str] = None
     gpu_memory_utilization: Optional[float] = None
     n_gpu_layers: Optional[int] = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
