@@ -6,8 +6,9 @@ See docs/rules/README.md, "Derived facts", for the list and how each is computed
 """
 from __future__ import annotations
 
+from .. import families
+
 import dataclasses
-import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -165,8 +166,8 @@ def compute(doc: dict, template_text: Optional[str] = None) -> Derived:
     fam = match_family(model)
     if fam:
         d.model_family = fam["name"]
-        d.tool_parsers = list(fam.get("tool_parsers", []))
-        d.reasoning_parsers = list(fam.get("reasoning_parsers", []))
+        d.tool_parsers = families.tool_parsers(fam, d.engine)
+        d.reasoning_parsers = families.reasoning_parsers(fam, d.engine)
         d.reasoning_default = fam.get("reasoning_default")
     d.context_tokens = _context(plan, flags, env, d.engine)
     return d
@@ -374,30 +375,11 @@ def _context(plan, flags, env, engine) -> Optional[int]:
     return None
 
 
-@functools.lru_cache(maxsize=1)
-def families() -> tuple:
-    from ..resources import data_path
-    try:
-        import tomllib
-    except ModuleNotFoundError:          # Python 3.10
-        import tomli as tomllib
-    with open(data_path("parsers.toml"), "rb") as fh:
-        return tuple(tomllib.load(fh).get("family", []))
-
-
 def match_family(model: Optional[dict]) -> Optional[dict]:
     if not model:
         return None
-    mt = str(model.get("model_type") or "").lower()
     names = " ".join(str(model.get(k) or "") for k in ("path", "architecture"))
-    for fam in families():
-        if mt not in fam.get("model_types", []):
-            continue
-        rx = fam.get("name_regex")
-        if rx and not re.search(rx, names):
-            continue
-        return fam
-    return None
+    return families.match_family(model.get("model_type"), names)
 
 
 def to_dict(d: Derived) -> dict:

@@ -1,7 +1,6 @@
 """Recommended settings and the launch command for a plan.
 
-Parser names checked against vLLM's registries (vllm/tool_parsers/__init__.py and
-vllm/reasoning/__init__.py, main branch as stored at commit 0064cc9c).
+Parser names come from the model-family table shared with the rules (llmdoctor/families.py).
 """
 from __future__ import annotations
 
@@ -9,37 +8,17 @@ import json
 import math
 from typing import Any, Optional
 
+from llmdoctor import families
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.plan.common import GIB, cuda_total_bytes
 from llmdoctor.plan.records import Plan, PlanRequest, Target
 
-# (match on model_type/architecture/path, lowercase) -> (tool parser, reasoning parser)
-_PARSERS = [
-    (("qwen3_5", "qwen3.5", "qwen3.6", "qwen3_6", "coder"), "qwen3_coder", "qwen3"),
-    (("qwen3",), "hermes", "qwen3"),
-    (("qwen2",), "hermes", None),
-    (("gpt_oss", "gpt-oss"), "openai", "openai_gptoss"),
-    (("deepseek_v32", "deepseek-v3.2"), "deepseek_v32", "deepseek_v3"),
-    (("deepseek-v3.1", "deepseek_v31"), "deepseek_v31", "deepseek_v3"),
-    (("deepseek-r1", "deepseek_r1"), "deepseek_v3", "deepseek_r1"),
-    (("deepseek",), "deepseek_v3", "deepseek_v3"),
-    (("gemma4", "gemma-4"), "gemma4", "gemma4"),
-    (("llama4",), "llama4_pythonic", None),
-    (("llama",), "llama3_json", None),
-    (("kimi",), "kimi_k2", "kimi_k2"),
-    (("glm4_moe", "glm-4.5", "glm-4.6"), "glm45", "glm45"),
-    (("minimax",), "minimax_m2", "minimax_m2"),
-    (("mistral", "mixtral"), "mistral", None),
-    (("nemotron_h", "nemotron"), None, "nemotron_v3"),
-]
-
-
-def parsers_for(model: ModelInfo) -> tuple[Optional[str], Optional[str]]:
-    key = " ".join(filter(None, [model.model_type, model.architecture, model.path])).lower()
-    for needles, tool, reasoning in _PARSERS:
-        if any(n in key for n in needles):
-            return tool, reasoning
-    return None, None
+def parsers_for(model: ModelInfo, engine: str = "vllm") -> tuple[Optional[str], Optional[str]]:
+    """The tool-call and reasoning parsers of the model's family, in this engine's names (the same
+    table the rules check against: rules/data/parsers.toml)."""
+    fam = families.match_family(model.model_type, families.model_names(model))
+    tools, reasoning = families.tool_parsers(fam, engine), families.reasoning_parsers(fam, engine)
+    return (tools[0] if tools else None), (reasoning[0] if reasoning else None)
 
 
 def safe_gmu(target_gpus: list, version_outside_budget: float = 0.6 * GIB) -> tuple[Optional[float], str]:
@@ -107,7 +86,7 @@ def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest
         k = mtp_tokens(n, plan.max_concurrency)
         rec["speculative_config"] = {"value": {"method": "mtp", "num_speculative_tokens": k},
                                      "why": "model carries MTP layers; 3 tokens on 1-2 GPUs, 4 on more, fewer when KV is short"}
-    tool, reasoning = parsers_for(model)
+    tool, reasoning = parsers_for(model, plan.engine)
     if tool:
         rec["tool_call_parser"] = {"value": tool, "why": f"tool-call format of the {model.model_type} family"}
     if reasoning:
@@ -157,18 +136,10 @@ def _command(plan: Plan, model: ModelInfo, request: PlanRequest, rec: dict) -> l
     kv = user.get("kv_cache_dtype") or (("fp8_e4m3") if _val(rec, "kv_cache_dtype") else None)
     if kv and kv != "auto":
         argv += ["--kv-cache-dtype", kv]
-    tool = user.get("tool_call_parser") or _sglang_tool(_val(rec, "tool_call_parser"))
+    tool = user.get("tool_call_parser") or _val(rec, "tool_call_parser")
     if tool:
         argv += ["--tool-call-parser", tool]
     reasoning = user.get("reasoning_parser") or _val(rec, "reasoning_parser")
     if reasoning:
-        argv += ["--reasoning-parser", {"openai_gptoss": "gpt-oss", "deepseek_v3": "deepseek-v3",
-                                        "deepseek_r1": "deepseek-r1"}.get(reasoning, reasoning)]
+        argv += ["--reasoning-parser", reasoning]
     return argv
-
-
-def _sglang_tool(name: Optional[str]) -> Optional[str]:
-    # SGLang's names (python/sglang/srt/function_call/function_call_parser.py): qwen, qwen3_coder, gpt-oss,
-    # deepseekv3, deepseekv31, llama3, mistral, kimi_k2, glm45. Not verified against every version.
-    return {"hermes": "qwen", "openai": "gpt-oss", "deepseek_v3": "deepseekv3", "deepseek_v31": "deepseekv31",
-            "llama3_json": "llama3"}.get(name or "", name)
