@@ -197,7 +197,9 @@ def evaluate(intent: Intent, inputs: Inputs, rules_config=None, prefer_recommend
     primary = plans[0] if plans else None
     report = Report(machine=inputs.machine, model=inputs.model, plan=primary,
                     command=_command_for_rules(inputs, primary), alternatives=plans[1:])
-    report.findings = run_rules(report.document(), rules_config, model=inputs.model)
+    derived: dict = {}
+    report.findings = run_rules(report.document(), rules_config, model=inputs.model, derived_out=derived)
+    report.derived = derived
     return report
 
 

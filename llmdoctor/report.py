@@ -28,6 +28,7 @@ class Report:
     findings: list[Any] = field(default_factory=list)
     command: Optional[dict] = None     # the parsed launch command, when one was given
     alternatives: list[Any] = field(default_factory=list)   # plans for other engines, side by side
+    derived: Optional[dict] = None     # the derived facts the rules read (diagnose/derived.py)
 
     def sorted_findings(self) -> list[Any]:
         return sorted(self.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.code))
@@ -54,6 +55,7 @@ class Report:
             "model": _model_dict(self.model),
             "plan": to_dict(self.plan) if self.plan is not None else None,
             "command": self.command,
+            "derived": self.derived,
             "findings": [to_dict(f) for f in self.sorted_findings()],
             "alternatives": [to_dict(p) for p in self.alternatives],
             "verdict": to_dict(self.verdict()),

@@ -46,6 +46,7 @@ def record_schema(cls: type) -> dict:
 def document_schema() -> dict:
     from .checkpoint.spec import ModelInfo
     from .diagnose import Finding
+    from .diagnose.derived import Derived
     from .facts import Machine
     from .plan.records import LaunchCommand, Plan
     from .report import SCHEMA_VERSION, Verdict
@@ -62,6 +63,7 @@ def document_schema() -> dict:
             "model": {"anyOf": [_model_schema(ModelInfo), {"type": "null"}]},
             "plan": nullable(Plan),
             "command": nullable(LaunchCommand),
+            "derived": nullable(Derived),
             "findings": {"type": "array", "items": record_schema(Finding)},
             "alternatives": {"type": "array", "items": record_schema(Plan)},
             "verdict": record_schema(Verdict),

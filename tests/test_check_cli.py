@@ -68,3 +68,10 @@ def test_bad_inputs_exit_two_with_one_line(tmp_path):
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
     assert check(str(MODELS / "Qwen--Qwen3-8B"), "--gpu", "no such gpu").returncode == 2
     assert check().returncode == 2
+
+
+def test_json_carries_the_derived_facts_the_rules_read():
+    doc = json.loads(check("--machine", str(MACHINES / "rtx2080ti-22gb-x2-wsl.json"), "--json", "--", *SEED002).stdout)
+    assert doc["derived"]["engine"] == "vllm" and doc["derived"]["tensor_parallel_size"] == 2
+    ld110 = next(f for f in doc["findings"] if f["code"] == "LD110")      # nvcc 13.3 JIT builds
+    assert doc["derived"]["jit_nvcc"]["version"] == "13.3" and "13.3" in ld110["message"]

@@ -183,21 +183,26 @@ def evaluate(rule: Rule, env: _Env, severity: Optional[str] = None) -> Outcome:
 
 
 def run_rules(document: dict, config: Optional[DiagnoseConfig] = None, *, model: Any = None,
-              rules: Optional[list[Rule]] = None) -> list[Finding]:
+              rules: Optional[list[Rule]] = None, derived_out: Optional[dict] = None) -> list[Finding]:
     """Evaluate every rule on the facts document; findings sorted by severity, then code.
 
     `model` (a checkpoint.spec.ModelInfo) is optional: it carries the chat template text the JSON
     document leaves out. A rule that fails to evaluate is reported as LD001, never raised.
+    `derived_out`, when given, receives the derived facts the rules read (for the JSON document).
     """
-    return [o.finding for o in run_rules_detailed(document, config, model=model, rules=rules) if o.finding]
+    outcomes = run_rules_detailed(document, config, model=model, rules=rules, derived_out=derived_out)
+    return [o.finding for o in outcomes if o.finding]
 
 
 def run_rules_detailed(document: dict, config: Optional[DiagnoseConfig] = None, *, model: Any = None,
-                       rules: Optional[list[Rule]] = None, derived_overrides: Optional[dict] = None) -> list[Outcome]:
+                       rules: Optional[list[Rule]] = None, derived_overrides: Optional[dict] = None,
+                       derived_out: Optional[dict] = None) -> list[Outcome]:
     config = config or DiagnoseConfig()
     if rules is None:
         rules = load_rules(config.rule_dirs)
     env = _Env(document, model, derived_overrides)
+    if derived_out is not None:
+        derived_out.update(env.doc["derived"])
     by_code = {r.code: r for r in rules}
     outcomes = []
     for rule in rules:
