@@ -33,14 +33,10 @@ def extract(lines: list[LogLine], s: FactSink) -> None:
             s.put("avail_mem_after_pool_bytes", to_bytes(m.group(1)), ln, keep="min")
         if m := _TOTALS.search(t):
             s.put("max_total_num_tokens", int(m.group(1)), ln)
-            for key, name in (("max_running_requests", "max_running_requests"), ("context_len", "max_model_len"),
-                              ("chunked_prefill_size", "chunked_prefill_size"), ("max_prefill_tokens", "max_prefill_tokens")):
-                km = re.search(rf"\b{key}=(-?\d+)", m.group(2))
-                if km:
-                    s.put(name, int(km.group(1)), ln)
-            km = re.search(rf"available_gpu_mem=({SIZE})", m.group(2))
-            if km:
-                s.put("available_gpu_mem_bytes", to_bytes(km.group(1)), ln)
+            s.put_keyed(m.group(2), (("max_running_requests", "max_running_requests"), ("context_len", "max_model_len"),
+                                     ("chunked_prefill_size", "chunked_prefill_size"),
+                                     ("max_prefill_tokens", "max_prefill_tokens")), r"-?\d+", int, ln)
+            s.put_keyed(m.group(2), (("available_gpu_mem", "available_gpu_mem_bytes"),), SIZE, to_bytes, ln)
         if m := _PROFILED.search(t):
             s.put("requested_max_total_tokens", int(m.group(1)), ln)
             s.put("profiled_max_total_tokens", int(m.group(2)), ln, keep="min")

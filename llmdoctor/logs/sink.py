@@ -1,6 +1,7 @@
 """Collects facts while an extractor walks the lines; decides which occurrence wins."""
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from .records import Fact, LogLine
@@ -23,6 +24,13 @@ class FactSink:
         if old is None or keep == "last" \
                 or (keep == "min" and value < old.value) or (keep == "max" and value > old.value):
             self.facts[name] = Fact(name, value, no)
+
+    def put_keyed(self, text: str, fields: tuple, value_pattern: str, convert, line: LogLine | int) -> None:
+        """Facts from a `key=value, key=value` summary line: fields are (key in the log, fact name)."""
+        for key, name in fields:
+            m = re.search(rf"\b{key}=({value_pattern})", text)
+            if m:
+                self.put(name, convert(m.group(1)), line)
 
     def put_device(self, name: str, device: str, value: Any, line: LogLine | int, keep: str = "first") -> None:
         no = line if isinstance(line, int) else line.no

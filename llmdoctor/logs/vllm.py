@@ -192,14 +192,10 @@ def _avail_kv(m, line, s):
 
 @_on(r"Memory profiling results: (.*)")
 def _profile_v0(m, line, s):
-    for key, name in (("total_gpu_memory", "total_gpu_memory_bytes"), ("peak_torch_memory", "peak_torch_bytes"),
-                      ("non_torch_memory", "non_torch_bytes"), ("kv_cache_size", "available_kv_bytes")):
-        km = re.search(rf"\b{key}=({SIZE})", m.group(1))
-        if km:
-            s.put(name, to_bytes(km.group(1)), line)
-    km = re.search(r"gpu_memory_utilization=([\d.]+)", m.group(1))
-    if km:
-        s.put("gpu_memory_utilization", float(km.group(1)), line)
+    s.put_keyed(m.group(1), (("total_gpu_memory", "total_gpu_memory_bytes"), ("peak_torch_memory", "peak_torch_bytes"),
+                             ("non_torch_memory", "non_torch_bytes"), ("kv_cache_size", "available_kv_bytes")),
+                SIZE, to_bytes, line)
+    s.put_keyed(m.group(1), (("gpu_memory_utilization", "gpu_memory_utilization"),), r"[\d.]+", float, line)
 
 
 @_on(r"total_gpu_memory: ([\d.]+)\s*GiB")

@@ -68,20 +68,27 @@ def layer_devices(n_layer: int, n_gpu_layers: int, splits: list[float], split_mo
     return devs[:-1], devs[-1]
 
 
+def cpu_override_patterns(overrides: list[str]) -> list[re.Pattern]:
+    """The `-ot REGEX=CPU...` patterns (llama.cpp skips ones that do not compile; so do we)."""
+    out = []
+    for spec in overrides:
+        pattern, _, buft = spec.partition("=")
+        if not buft.upper().startswith("CPU"):
+            continue
+        try:
+            out.append(re.compile(pattern))
+        except re.error:
+            continue
+    return out
+
+
 def expert_host_fraction(n_layer: int, cpu_moe: bool, n_cpu_moe: int, overrides: list[str]) -> list[float]:
     """Share of each layer's routed-expert bytes the flags move to the host."""
     fractions = [0.0] * n_layer
     for il in range(n_layer):
         if cpu_moe or il < n_cpu_moe:
             fractions[il] = 1.0
-    for spec in overrides:
-        pattern, _, buft = spec.partition("=")
-        if not buft.upper().startswith("CPU"):
-            continue
-        try:
-            rx = re.compile(pattern)
-        except re.error:
-            continue
+    for rx in cpu_override_patterns(overrides):
         for il in range(n_layer):
             names = [f"blk.{il}.ffn_{p}_exps.weight" for p in ("up", "down", "gate")]
             hit = sum(1 for n in names if rx.search(n))
@@ -92,14 +99,7 @@ def expert_host_fraction(n_layer: int, cpu_moe: bool, n_cpu_moe: int, overrides:
 def dense_on_host(n_layer: int, overrides: list[str]) -> list[bool]:
     """Layers whose attention weights an -ot pattern sends to the host (whole non-expert part moved)."""
     out = [False] * n_layer
-    for spec in overrides:
-        pattern, _, buft = spec.partition("=")
-        if not buft.upper().startswith("CPU"):
-            continue
-        try:
-            rx = re.compile(pattern)
-        except re.error:
-            continue
+    for rx in cpu_override_patterns(overrides):
         for il in range(n_layer):
             if rx.search(f"blk.{il}.attn_q.weight") or rx.search(f"blk.{il}.ffn_up.weight"):
                 out[il] = True
