@@ -1,3 +1,3 @@
-from .cli import entry
+from llmdoctor.app.cli import entry
 
 entry()

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 @lru_cache(maxsize=1)
 def families() -> tuple:
-    from .resources import data_path
+    from llmdoctor.resources import data_path
     try:
         import tomllib
     except ModuleNotFoundError:          # Python 3.10

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from . import __version__
-from .facts import Machine, to_dict
+from llmdoctor import __version__
+from llmdoctor.facts import Machine, to_dict
 
 SCHEMA_VERSION = 1
 
@@ -65,5 +65,5 @@ class Report:
 def _model_dict(model: Any) -> Optional[dict]:
     if model is None:
         return None
-    from .checkpoint import model_to_dict
+    from llmdoctor.checkpoint import model_to_dict
     return model_to_dict(model)

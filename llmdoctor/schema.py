@@ -44,12 +44,12 @@ def record_schema(cls: type) -> dict:
 
 
 def document_schema() -> dict:
-    from .checkpoint.spec import ModelInfo
-    from .diagnose import Finding
-    from .diagnose.derived import Derived
-    from .facts import Machine
-    from .plan.records import LaunchCommand, Plan
-    from .report import SCHEMA_VERSION, Verdict
+    from llmdoctor.checkpoint.spec import ModelInfo
+    from llmdoctor.diagnose import Finding
+    from llmdoctor.diagnose.derived import Derived
+    from llmdoctor.facts import Machine
+    from llmdoctor.plan.records import LaunchCommand, Plan
+    from llmdoctor.report import SCHEMA_VERSION, Verdict
 
     nullable = lambda cls: {"anyOf": [record_schema(cls), {"type": "null"}]}
     return {

@@ -3,7 +3,7 @@ pipeline never breaks, and the figures it reports are sane (non-negative, consis
 
 import pytest
 
-from llmdoctor.pipeline import Inputs, Intent, evaluate
+from llmdoctor.app.pipeline import Inputs, Intent, evaluate
 from llmdoctor.probes.replay import load_machine
 
 from .conftest import FIXTURES, ROOT

@@ -7,7 +7,7 @@ PKG = Path(__file__).resolve().parent.parent / "llmdoctor"
 
 
 def test_import_llmdoctor_loads_neither_textual_nor_pynvml():
-    code = ("import sys, llmdoctor, llmdoctor.cli; "
+    code = ("import sys, llmdoctor, llmdoctor.app.cli; "
             "print([m for m in ('textual', 'pynvml', 'gguf', 'numpy', 'rich') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,9 +7,9 @@
 """
 from __future__ import annotations
 
-from .config import DiagnoseConfig, load_config
-from .engine import Finding, Outcome, run_rules, run_rules_detailed
-from .rules import Rule, RuleError, load_rules
+from llmdoctor.diagnose.config import DiagnoseConfig, load_config
+from llmdoctor.diagnose.engine import Finding, Outcome, run_rules, run_rules_detailed
+from llmdoctor.diagnose.rules import Rule, RuleError, load_rules
 
 __all__ = ["Finding", "Outcome", "DiagnoseConfig", "Rule", "RuleError", "load_config", "load_rules",
            "run_rules", "run_rules_detailed"]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..errors import UsageError
-from .rules import SEVERITIES
+from llmdoctor.errors import UsageError
+from llmdoctor.diagnose.rules import SEVERITIES
 
 try:
     import tomllib

@@ -6,7 +6,7 @@ See docs/rules/README.md, "Derived facts", for the list and how each is computed
 """
 from __future__ import annotations
 
-from .. import families
+from llmdoctor import families
 
 import dataclasses
 import os
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .template_check import check_template
+from llmdoctor.diagnose.template_check import check_template
 
 
 @dataclass
@@ -345,7 +345,7 @@ def _reread_template(model: dict, ct: dict) -> Optional[str]:
     if not path or not os.path.isdir(path):
         return None
     try:
-        from ..checkpoint.chat_template import find_chat_template
+        from llmdoctor.checkpoint.chat_template import find_chat_template
         found = find_chat_template(path)
     except Exception:          # an unreadable template is "unknown", never a crash of the diagnosis
         return None

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from .rules import FAMILIES, Rule, load_rules
+from llmdoctor.diagnose.rules import FAMILIES, Rule, load_rules
 
 SECTION_TITLES = {"what": "What", "why": "Why", "fix": "Fix", "exceptions": "Exceptions"}
 
@@ -58,13 +58,13 @@ def log_rule_markdown(rule) -> str:
 
 
 def _log_rules() -> list:
-    from ..logs.rules import load_log_rules
+    from llmdoctor.logs.rules import load_log_rules
     return load_log_rules()
 
 
 def index_markdown(rules: list[Rule]) -> str:
-    from .derived import Derived
-    from .functions import __doc__ as fdoc
+    from llmdoctor.diagnose.derived import Derived
+    from llmdoctor.diagnose.functions import __doc__ as fdoc
     lines = ["# llmdoctor rules", "",
              "Generated from `rules/*.toml` by `python -m llmdoctor.diagnose.docs`; do not edit by hand.", "",
              f"{len(rules)} fact rules and {len(_log_rules())} log rules (8xx). Each fact rule reads the facts document (`llmdoctor check --json`: `machine`, `model`, "
@@ -178,8 +178,8 @@ def rules_listing(extra_dirs=(), as_json: bool = False, check: bool = False) -> 
     """(text, exit code) for `llmdoctor rules`. With check: every problem as file:line:col, exit 2."""
     import json
 
-    from ..resources import rules_dir
-    from .rules import load_rules_dir
+    from llmdoctor.resources import rules_dir
+    from llmdoctor.diagnose.rules import load_rules_dir
     if check:
         problems = []
         for d in [rules_dir()] + [Path(x) for x in extra_dirs]:

@@ -7,11 +7,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .config import DiagnoseConfig
-from .derived import compute, flags_of, launch_env, to_dict
-from .functions import NullInput, bound_functions
-from .rules import Rule, load_rules, split_template
-from .schema import split_path
+from llmdoctor.diagnose.config import DiagnoseConfig
+from llmdoctor.diagnose.derived import compute, flags_of, launch_env, to_dict
+from llmdoctor.diagnose.functions import NullInput, bound_functions
+from llmdoctor.diagnose.rules import Rule, load_rules, split_template
+from llmdoctor.diagnose.schema import split_path
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 

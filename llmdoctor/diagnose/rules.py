@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..errors import UsageError
-from .refs import LexError, line_col, references
-from .schema import ROOTS, resolve
+from llmdoctor.errors import UsageError
+from llmdoctor.diagnose.refs import LexError, line_col, references
+from llmdoctor.diagnose.schema import ROOTS, resolve
 
 try:
     import tomllib
@@ -305,7 +305,7 @@ def load_rules_dir(directory: Path) -> tuple[list[Rule], list[Problem]]:
 
 def load_rules(extra_dirs: list[Path] | tuple = (), strict: bool = True) -> list[Rule]:
     """The shipped rules plus the user's directories. Two rules with one code is an error."""
-    from ..resources import rules_dir
+    from llmdoctor.resources import rules_dir
     dirs = [rules_dir()] + [Path(d) for d in extra_dirs]
     rules, problems = [], []
     for d in dirs:

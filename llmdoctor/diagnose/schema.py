@@ -69,10 +69,10 @@ class Tool:
 @functools.lru_cache(maxsize=1)
 def document_schema() -> Node:
     """The facts document rules read: the Report document plus `derived`."""
-    from ..checkpoint.spec import ModelInfo
-    from ..facts import Machine
-    from ..plan.records import LaunchCommand, Plan
-    from .derived import Derived
+    from llmdoctor.checkpoint.spec import ModelInfo
+    from llmdoctor.facts import Machine
+    from llmdoctor.plan.records import LaunchCommand, Plan
+    from llmdoctor.diagnose.derived import Derived
 
     roots = {
         "schema_version": int,
@@ -179,8 +179,8 @@ def skeleton(hint: Any) -> Any:
 
 
 def root_type(name: str) -> Any:
-    from ..checkpoint.spec import ModelInfo
-    from ..plan.records import LaunchCommand, Plan
+    from llmdoctor.checkpoint.spec import ModelInfo
+    from llmdoctor.plan.records import LaunchCommand, Plan
     return {"model": ModelInfo, "plan": Plan, "command": LaunchCommand}.get(name)
 
 

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .clean import clean_lines
-from .detect import detect_engine
-from .records import LogReport
-from .sink import FactSink
+from llmdoctor.logparse.clean import clean_lines
+from llmdoctor.logs.detect import detect_engine
+from llmdoctor.logparse.records import LogReport
+from llmdoctor.logparse.sink import FactSink
 
-ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
-
-
-def _extractor(engine: str):
-    from . import llamacpp, ollama, sglang, vllm
-    return {"vllm": vllm.extract, "sglang": sglang.extract, "llamacpp": llamacpp.extract,
-            "ollama": ollama.extract}[engine]
 
 
 def analyze_text(text: str, source: str = "-", engine: Optional[str] = None, truncated: bool = False,
@@ -28,13 +21,14 @@ def analyze_text(text: str, source: str = "-", engine: Optional[str] = None, tru
     engine = engine or detect_engine(lines)
     sink = FactSink()
     if engine:
-        _extractor(engine)(lines, sink)
+        from llmdoctor import engines
+        engines.get(engine).extract_log(lines, sink)
     facts, fact_lines = sink.flat()
     report = LogReport(source=source, engine=engine, version=sink.version, model=sink.model, args=sink.args,
                        facts=facts, fact_lines=fact_lines, events=[], unknown_errors=[],
                        lines_read=len(lines), truncated=truncated, derived=sink.derived)
-    from .explain import run_rules, unknown_errors
-    from .rules import load_log_rules
+    from llmdoctor.logs.explain import run_rules, unknown_errors
+    from llmdoctor.logs.rules import load_log_rules
     rules = load_log_rules() if rules is None else rules
     doc = {"engine": engine, "version": sink.version, "model": sink.model, "args": _plain(sink.args),
            "facts": _plain(facts), "fact_lines": fact_lines}
@@ -44,7 +38,7 @@ def analyze_text(text: str, source: str = "-", engine: Optional[str] = None, tru
 
 
 def analyze_file(path: str, engine: Optional[str] = None) -> LogReport:
-    from .reader import decode_log, read_log_bytes
+    from llmdoctor.logs.reader import decode_log, read_log_bytes
     data, truncated = read_log_bytes(path)
     text = decode_log(data, "<stdin>" if path == "-" else path)
     return analyze_text(text, source=path, engine=engine, truncated=truncated)

@@ -5,36 +5,19 @@ marker at all (one pasted exception line) has engine None; the rules still run o
 """
 from __future__ import annotations
 
-import re
-
-from .records import LogLine
-
-_MARKERS: dict[str, re.Pattern] = {
-    "vllm": re.compile(
-        r"vllm|model_runner\.py|gpu_worker\.py|kv_cache_utils|non-default args|Maximum concurrency for|"
-        r"GPU KV cache size|Available KV cache memory|Loading model weights took|Model loading took|"
-        r"shm_broadcast|fa_utils\.py|EngineCore|VllmWorker|Setting attention block size|SpecDecoding metrics|"
-        r"Avg generation throughput", re.I),
-    "sglang": re.compile(
-        r"sglang|KV Cache is allocated|Load weight end|Memory pool end|max_total_num_tokens=|"
-        r"Capture cuda graph|server_args=ServerArgs|mem_fraction_static|max_total_tokens=|Decode batch\.|"
-        r"Prefill batch\."),
-    "llamacpp": re.compile(
-        r"^(?:llama_|llm_load_|load_tensors:|ggml_|print_info:|sched_reserve|create_memory|set_abort_callback|"
-        r"common_init|srv |slot |main: )|llama-server|llama_kv_cache|Jinja Exception|got exception: \{"),
-    "ollama": re.compile(
-        r"source=[\w/]+\.go:\d+|\bollama\b|\[GIN\]|msg=\"?offload|ollama_llama_server|runner\.(?:size|vram)"),
-}
+from llmdoctor.logparse.records import LogLine
 
 
 def detect_engine(lines: list[LogLine]) -> str | None:
-    hits = {name: 0 for name in _MARKERS}
+    from llmdoctor.engines import engines
+    table = engines()
+    hits = {e.name: 0 for e in table}
     for ln in lines:
-        text = ln.text
-        for name, pat in _MARKERS.items():
-            if pat.search(text) or (name == "vllm" and ln.proc and ln.pid is not None):
-                hits[name] += 1
-    if hits["ollama"]:
-        return "ollama"
+        for e in table:
+            if e.log_marker.search(ln.text) or (e.log_process_prefix and ln.proc and ln.pid is not None):
+                hits[e.name] += 1
+    for e in table:
+        if e.log_embeds and hits[e.name]:
+            return e.name
     best = max(hits, key=lambda k: hits[k])
     return best if hits[best] else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .records import LogReport
+from llmdoctor.logparse.records import LogReport
 
 
 def logs_section(report: LogReport) -> dict:

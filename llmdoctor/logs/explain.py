@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .records import Event, LogLine, UnknownError
-from .rules import LogRule
+from llmdoctor.logparse.records import Event, LogLine, UnknownError
+from llmdoctor.logs.rules import LogRule
 
 MAX_HITS = 1000            # line numbers kept per rule (a hang can repeat a line for hours)
 _EXC_LINE = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Interrupt)\b:?\s")

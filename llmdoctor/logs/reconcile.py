@@ -7,32 +7,24 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .records import LogReport, ReconcileRow
+from llmdoctor.logparse.records import LogReport, ReconcileRow
 
 # Echoed arguments that are not sizing flags (the planner would carry them along unused).
 _NOT_FLAGS = {"model", "model_tag", "served_model_name", "host", "port", "api_key", "tokenizer",
               "enable_auto_tool_choice", "tool_call_parser", "reasoning_parser", "chat_template",
               "model_path", "tokenizer_path", "trust_remote_code", "log_level", "dp_size"}
-_FACT_FLAGS = {
-    "vllm": ("max_model_len", "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization",
-             "kv_cache_dtype", "quantization", "enforce_eager", "block_size"),
-    "sglang": ("mem_fraction_static", "tensor_parallel_size", "kv_cache_dtype", "chunked_prefill_size",
-               "max_model_len"),
-    "llamacpp": (),
-    "ollama": (),
-}
-_RENAME = {"sglang": {"tensor_parallel_size": "tp_size", "max_model_len": "context_length"}}
-
 
 def request_flags(report: LogReport) -> dict[str, Any]:
     """The engine flags the run used: echoed arguments first, then figures the log states."""
+    from llmdoctor import engines
     engine = report.engine or ""
+    spec = engines.get(engine)
     flags = {k: v for k, v in report.args.items() if k not in _NOT_FLAGS and v is not None}
-    for name in _FACT_FLAGS.get(engine, ()):
-        key = _RENAME.get(engine, {}).get(name, name)
+    for name in spec.log_fact_flags:
+        key = spec.log_flag_names.get(name, name)
         if key not in flags and name in report.facts and report.facts[name] is not None:
             flags[key] = report.facts[name]
-    if engine in ("llamacpp", "ollama"):
+    if spec.runs_gguf:
         f = report.facts
         for fact, flag in (("n_ctx", "ctx_size"), ("n_seq_max", "parallel"), ("n_ubatch", "ubatch_size"),
                            ("n_batch", "batch_size"), ("cache_type_k", "cache_type_k"),
@@ -90,7 +82,7 @@ def reconcile(report: LogReport, model: Any, target: Any, engine_version: Option
     if report.engine is None:
         return [], "engine not recognised in the log; nothing to plan"
     try:
-        from llmdoctor.plan import make_plan
+        from llmdoctor.engines import make_plan
         from llmdoctor.plan.records import PlanRequest
     except ImportError as exc:              # the planner is optional for the log doctor
         return [], f"planner not available ({exc})"

@@ -1,42 +1,13 @@
-"""The capacity planner: pure functions from (target hardware, model spec, request) to a Plan.
-
-make_plan dispatches on the engine; each engine's module models that engine's own arithmetic.
+"""What every engine's planner shares: the target hardware a plan is for (probed or what-if), the
+plan records, the GPU table, weights per rank, recommendations and speed. Each engine's own memory
+arithmetic lives in its package under llmdoctor/engines/; engines.make_plan dispatches to it.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any, Optional, Union
 
-from llmdoctor.plan.records import Plan, PlanRequest, Target
-
-ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
-
-
-def make_plan(target: Target, model: Any, request: PlanRequest, verify: bool = True) -> Plan:
-    """Plan `request` on `target`; with `verify`, the recommended command is planned again."""
-    plan = _engine_plan(target, model, request)
-    if verify:
-        from llmdoctor.plan.verify import verify_command
-        verify_command(plan, target, model, request,
-                       lambda t, m, r: make_plan(t, m, r, verify=False))
-    return plan
-
-
-def _engine_plan(target: Target, model: Any, request: PlanRequest) -> Plan:
-    engine = request.engine
-    if engine == "vllm":
-        from llmdoctor.plan.vllm import plan_vllm
-        return plan_vllm(target, model, request)
-    if engine == "sglang":
-        from llmdoctor.plan.sglang import plan_sglang
-        return plan_sglang(target, model, request)
-    if engine == "llamacpp":
-        from llmdoctor.plan.llamacpp import plan_llamacpp
-        return plan_llamacpp(target, model, request)
-    if engine == "ollama":
-        from llmdoctor.plan.ollama import plan_ollama
-        return plan_ollama(target, model, request)
-    raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+from llmdoctor.plan.records import Target
 
 
 def _select(gpus: list, visible: Union[str, list, None]) -> list:

@@ -66,3 +66,16 @@ def human_int(value: Any) -> int:
     if text and text[-1] in binary:
         return int(float(text[:-1]) * binary[text[-1]])
     return int(float(text))
+
+
+def resolve_version(request: Any, target: Any, package: str, newest: str) -> tuple[str, str]:
+    """Which engine version the plan models, and why: a version the user passed, else the one
+    installed on the machine, else the one the command names (an image tag), else the newest read."""
+    installed = (getattr(target.software, "packages", None) or {}).get(package)
+    if request.engine_version and not request.command:
+        return request.engine_version, "flag"
+    if installed:
+        return installed, "installed"
+    if request.engine_version:
+        return request.engine_version, "command"
+    return newest, "assumed-newest"

@@ -1,14 +1,14 @@
 """Run every probe against a Source and assemble the Machine facts."""
 from __future__ import annotations
 
-from ..facts import Machine
-from .base import run_probe
-from .cpu import probe_cpu
-from .host import probe_host
-from .nvidia import probe_nvidia
-from .software import probe_software, probe_toolchain
-from .source import Source
-from .sysfs_gpus import probe_sysfs_gpus, probe_unified_memory
+from llmdoctor.facts import Machine
+from llmdoctor.probes.base import run_probe
+from llmdoctor.probes.cpu import probe_cpu
+from llmdoctor.probes.host import probe_host
+from llmdoctor.probes.nvidia import probe_nvidia
+from llmdoctor.probes.software import probe_software, probe_toolchain
+from llmdoctor.probes.source import Source
+from llmdoctor.probes.sysfs_gpus import probe_sysfs_gpus, probe_unified_memory
 
 
 def probe_machine(src: Source | None = None, path: str | None = None) -> Machine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ..facts import ProbeStatus
+from llmdoctor.facts import ProbeStatus
 
 
 class Unavailable(Exception):

@@ -6,8 +6,8 @@ import re
 import subprocess
 import sys
 
-from ..facts import Machine
-from .source import NotRecorded, Source
+from llmdoctor.facts import Machine
+from llmdoctor.probes.source import NotRecorded, Source
 
 INFERENCE_FLAGS = re.compile(r"^(avx|avx2|avx512\w*|avx_vnni|amx\w*|f16c|fma|sse4_2|neon|asimd\w*|sve\w*)$")
 CPUINFO_DEADLINE_S = 4.0    # py-cpuinfo can take seconds or hang; never wait longer

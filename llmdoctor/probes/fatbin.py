@@ -10,7 +10,7 @@ from __future__ import annotations
 import mmap
 import struct
 
-from ..errors import InputError
+from llmdoctor.errors import InputError
 
 FATBIN_MAGIC = 0xBA55ED50
 SECTION = b".nv_fatbin"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ..facts import Host, Machine
-from .source import NotRecorded, Source
+from llmdoctor.facts import Host, Machine
+from llmdoctor.probes.source import NotRecorded, Source
 
 CGROUP_V1_UNLIMITED = 1 << 62   # v1 reports "no limit" as a page-rounded 2^63-1
 

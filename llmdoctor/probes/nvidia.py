@@ -1,9 +1,9 @@
 """NVIDIA GPUs through NVML: identity, memory, bandwidth, PCIe, NVLink, P2P, MIG, processes."""
 from __future__ import annotations
 
-from ..facts import Gpu, Machine, NvLinkState, P2PLink, GpuProcess
-from .base import Unavailable
-from .source import NotRecorded, NvmlError, Source
+from llmdoctor.facts import Gpu, Machine, NvLinkState, P2PLink, GpuProcess
+from llmdoctor.probes.base import Unavailable
+from llmdoctor.probes.source import NotRecorded, NvmlError, Source
 
 NVLINK_MAX_LINKS = 18          # NVML_NVLINK_MAX_LINKS
 # NVML_P2P_STATUS_* values (nvml.h)

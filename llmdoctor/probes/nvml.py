@@ -9,7 +9,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any, Callable
 
-from .source import NvmlError
+from llmdoctor.probes.source import NvmlError
 
 _state: dict[str, Any] = {"lib": None, "init_error": None, "handles": {}}
 

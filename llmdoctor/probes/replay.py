@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-from ..errors import InputError
-from ..facts import Machine, from_dict
-from .source import RECORDING_FORMAT, ReplaySource
+from llmdoctor.errors import InputError
+from llmdoctor.facts import Machine, from_dict
+from llmdoctor.probes.source import RECORDING_FORMAT, ReplaySource
 
 MAX_MACHINE_FILE = 64 << 20
 
@@ -35,7 +35,7 @@ def read_json_file(path: str, what: str) -> dict:
 
 
 def load_machine(path: str, model_path: str | None = None) -> Machine:
-    from . import probe_machine
+    from llmdoctor.probes import probe_machine
     doc = read_json_file(path, "machine file")
     if doc.get("format") == RECORDING_FORMAT:
         if not isinstance(doc.get("calls"), dict):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 import subprocess
 
-from ..facts import Binary, Machine, Nvcc
-from ..errors import InputError
-from .source import NotRecorded, Source
+from llmdoctor.facts import Binary, Machine, Nvcc
+from llmdoctor.errors import InputError
+from llmdoctor.probes.source import NotRecorded, Source
 
 PACKAGES = ("torch", "vllm", "sglang", "transformers", "flashinfer-python", "flashinfer",
             "triton", "xformers", "llama_cpp_python", "nvidia-ml-py", "intel-extension-for-pytorch",

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import Any, Callable
 
-from ..errors import InputError
+from llmdoctor.errors import InputError
 
 RECORDING_FORMAT = "llmdoctor-machine-recording"
 RECORDING_VERSION = 1
@@ -112,7 +112,7 @@ def _torch_arch_list() -> list[str]:
     """Architectures compiled into torch's CUDA library, read from its fatbin headers."""
     from importlib import metadata
 
-    from .fatbin import fatbin_archs
+    from llmdoctor.probes.fatbin import fatbin_archs
     dist = metadata.distribution("torch")
     for rel in ("torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_cu.so"):
         path = str(dist.locate_file(rel))
@@ -129,7 +129,7 @@ def _cpu_count(logical: bool) -> int | None:
 
 
 def _nvml(func: str, *args: Any) -> Any:
-    from . import nvml
+    from llmdoctor.probes import nvml
     return nvml.call(func, *args)
 
 
@@ -233,7 +233,7 @@ class RecordingSource(Source):
         return value
 
     def document(self, description: str | None = None) -> dict:
-        from .. import __version__
+        from llmdoctor import __version__
         return scrub({"format": RECORDING_FORMAT, "version": RECORDING_VERSION,
                       "llmdoctor_version": __version__, "description": description,
                       "calls": self.calls})

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
-from ..facts import Gpu, Machine
-from .base import Unavailable
-from .source import NotRecorded, Source
+from llmdoctor.facts import Gpu, Machine
+from llmdoctor.probes.base import Unavailable
+from llmdoctor.probes.source import NotRecorded, Source
 
 VENDORS = {"0x8086": "intel", "0x1002": "amd"}
 # Intel discrete GPUs by PCI device id: (name, VRAM bytes) from Intel's product pages.

@@ -9,10 +9,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .machine_text import gpu_table
-from .tables import model_table, plan_table
-from .summary_text import SEVERITY_STYLE, VERDICT_STYLE, command_caption
-from .units import gib
+from llmdoctor.render.machine_text import gpu_table
+from llmdoctor.render.tables import model_table, plan_table
+from llmdoctor.render.summary_text import SEVERITY_STYLE, VERDICT_STYLE, command_caption
+from llmdoctor.render.units import gib
 
 
 def verdict_panel(report) -> Panel:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from ..logs.records import LogReport
-from .units import gib
+from llmdoctor.logparse.records import LogReport
+from llmdoctor.render.units import gib
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 

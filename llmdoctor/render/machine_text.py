@@ -5,8 +5,8 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from ..facts import Machine
-from .units import gbps, gib, show
+from llmdoctor.facts import Machine
+from llmdoctor.render.units import gbps, gib, show
 
 STATUS_STYLE = {"ok": "green", "unavailable": "yellow", "error": "red"}
 

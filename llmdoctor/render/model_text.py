@@ -7,8 +7,8 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from .tables import model_table
-from .units import gib
+from llmdoctor.render.tables import model_table
+from llmdoctor.render.units import gib
 
 
 def layer_table(model) -> Table:

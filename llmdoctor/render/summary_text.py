@@ -5,7 +5,7 @@ import shlex
 
 from rich.text import Text
 
-from .units import gib
+from llmdoctor.render.units import gib
 
 VERDICT_STYLE = {"runs": "bold green", "runs-with-warnings": "bold yellow", "will-not-run": "bold red"}
 SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from .units import gib, show
+from llmdoctor.render.units import gib, show
 
 
 def model_table(model) -> Table:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmdoctor.cli import main
+from llmdoctor.app.cli import main
 from llmdoctor.diagnose.docs import expected_docs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules"

@@ -18,7 +18,7 @@ import pytest
 from llmdoctor.checkpoint import read_model
 from llmdoctor.checkpoint.chat_template import template_record
 from llmdoctor.diagnose import run_rules
-from llmdoctor.plan.command import parse_command
+from llmdoctor.engines.command import parse_command
 from llmdoctor.plan.records import KvCachePlan, Plan, WeightsPlan
 from llmdoctor.report import Report
 
@@ -34,7 +34,7 @@ def diagnose(machine_name: str, model, argv: str, plan: Plan | None = None, mach
         machine_patch(machine)
     command = parse_command(shlex.split(argv), env)
     if plan is None:                       # the real planner
-        from llmdoctor.pipeline import Inputs, Intent, make_plans
+        from llmdoctor.app.pipeline import Inputs, Intent, make_plans
         plans = make_plans(Intent(launch=shlex.split(argv), options=options or {}), Inputs(machine, model, command))
         plan = plans[0] if plans else None
     report = Report(machine=machine, model=model, plan=plan, command=asdict(command))

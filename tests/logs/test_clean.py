@@ -1,5 +1,5 @@
 """Line cleaning: prefixes, colours, line ends, wrapped lines."""
-from llmdoctor.logs.clean import clean_lines
+from llmdoctor.logparse.clean import clean_lines
 
 
 def test_docker_compose_ansi_crlf_and_worker_prefix():

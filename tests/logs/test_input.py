@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from llmdoctor.cli import main
+from llmdoctor.app.cli import main
 from llmdoctor.logs.reader import decode_log, read_log_bytes
 from llmdoctor.errors import InputError
 

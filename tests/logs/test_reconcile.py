@@ -8,7 +8,8 @@ import pytest
 pytest.importorskip("llmdoctor.plan")
 from llmdoctor.checkpoint import read_model
 from llmdoctor.logs.reconcile import reconcile, request_flags
-from llmdoctor.plan import make_plan, target_from_machine, target_what_if
+from llmdoctor.engines import make_plan
+from llmdoctor.plan import target_from_machine, target_what_if
 from llmdoctor.plan.records import PlanRequest
 from llmdoctor.probes.replay import load_machine
 
@@ -74,7 +75,7 @@ def test_bf16_weights_of_llama_8b_match_within_one_percent(analyze):
 
 
 def test_cli_reconcile_json(capsys):
-    from llmdoctor.cli import main
+    from llmdoctor.app.cli import main
     rc = main(["logs", str(LOGS / "vllm/vllm-33155-gpt-oss-120b-h100-v0.14.1-load.log"), "--json",
                "--model", str(ROOT / "fixtures/models/openai--gpt-oss-120b/config.json"),
                "--machine", str(ROOT / "fixtures/machines/h100-80gb-hbm3.json"), "--engine-version", "0.14.1"])

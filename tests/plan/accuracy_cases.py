@@ -14,7 +14,8 @@ from typing import Callable, Optional
 
 from llmdoctor.checkpoint import read_model
 from llmdoctor.checkpoint.spec import LayerSpec, ModelSpec
-from llmdoctor.plan import make_plan, target_what_if
+from llmdoctor.engines import make_plan
+from llmdoctor.plan import target_what_if
 from llmdoctor.plan.records import PlanRequest
 
 GIB = 1 << 30
@@ -117,7 +118,7 @@ def _sglang_235b():
 def _kimi_kv_size():
     # Kimi-K2 is a DeepseekV3ForCausalLM with DeepSeek-V3's MLA shape (61 layers, kv_lora_rank 512,
     # rope 64): SGLang's "KV size" for the logged #tokens 8050 (page 1, bf16).
-    from llmdoctor.plan.sglang import _cells
+    from llmdoctor.engines.sglang.plan import _cells
     cells = _cells(model("deepseek-ai--DeepSeek-V3"), 8, 2, 2, 4)
     return (8050 + 1) * cells["mla"] / GIB
 

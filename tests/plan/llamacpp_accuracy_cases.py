@@ -65,7 +65,7 @@ def _cpu_qwen3_30b_plan():
     """ollama#11656: Qwen3-30B-A3B (the qwen3:30b tag, Q4_K_M) on the CPU, num_ctx 16384, FA off, 1 slot,
     run by Ollama's llama.cpp runner of August 2025."""
     from llmdoctor.facts import Host, Software
-    from llmdoctor.plan import make_plan
+    from llmdoctor.engines import make_plan
     from llmdoctor.plan.records import PlanRequest, Target
     from tests.plan.accuracy_cases import model as real_model
     model = real_model("Qwen--Qwen3-30B-A3B")

@@ -34,8 +34,8 @@ def read_log(path: Path) -> dict:
 def plan_for(log: dict):
     from llmdoctor.checkpoint import read_model
     from llmdoctor.plan import target_from_machine
-    from llmdoctor.plan.flags_llamacpp import parse_llamacpp_args
-    from llmdoctor.plan.llamacpp import plan_llamacpp
+    from llmdoctor.engines.llamacpp.flags import parse_llamacpp_args
+    from llmdoctor.engines.llamacpp.plan import plan_llamacpp
     from llmdoctor.plan.records import LaunchCommand, PlanRequest
     from llmdoctor.probes.replay import load_machine
 

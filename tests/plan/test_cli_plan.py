@@ -1,7 +1,7 @@
 """`llmdoctor plan` end to end on fixtures (what-if and replayed machines)."""
 import json
 
-from llmdoctor.cli import main
+from llmdoctor.app.cli import main
 
 
 def test_plan_json_what_if(capsys):

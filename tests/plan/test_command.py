@@ -4,7 +4,7 @@ import shlex
 import pytest
 
 from llmdoctor.errors import UsageError
-from llmdoctor.plan.command import image_version, parse_command
+from llmdoctor.engines.command import image_version, parse_command
 
 SEED002 = ("vllm serve /data/qwen/Qwen3.6-27B-AWQ-INT4 --host 0.0.0.0 --port 8000 --served-model-name Qwen3.6-27B-AWQ-INT4 "
            "--tensor-parallel-size 2 --dtype half --max-model-len 262144 --max-num-seqs 1 --max-num-batched-tokens 8192 "

@@ -1,4 +1,4 @@
-from llmdoctor.plan.flags_llamacpp import build_number, effective, parse_llamacpp_args
+from llmdoctor.engines.llamacpp.flags import build_number, effective, parse_llamacpp_args
 
 
 def test_short_and_long_forms_map_to_long_names():

@@ -1,7 +1,7 @@
 """Unit checks of the llama.cpp arithmetic against the worked examples in llama.cpp's own code paths."""
 from llmdoctor.checkpoint.spec import LayerSpec, ModelSpec
-from llmdoctor.plan.llamacpp_memory import cache_memory, context_cells, row_size
-from llmdoctor.plan.llamacpp_weights import layer_devices
+from llmdoctor.engines.llamacpp.memory import cache_memory, context_cells, row_size
+from llmdoctor.engines.llamacpp.weights import layer_devices
 
 
 def _gemma3_4b() -> ModelSpec:

@@ -5,8 +5,8 @@ import pytest
 
 from llmdoctor.checkpoint import read_model
 from llmdoctor.plan import target_from_machine, target_what_if
-from llmdoctor.plan.flags_llamacpp import parse_llamacpp_args
-from llmdoctor.plan.llamacpp import plan_llamacpp
+from llmdoctor.engines.llamacpp.flags import parse_llamacpp_args
+from llmdoctor.engines.llamacpp.plan import plan_llamacpp
 from llmdoctor.plan.records import PlanRequest
 from llmdoctor.probes.replay import load_machine
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 from llmdoctor.checkpoint import read_model
 from llmdoctor.plan import target_from_machine, target_what_if
-from llmdoctor.plan.flags_ollama import parse_ollama
-from llmdoctor.plan.ollama import default_num_ctx, plan_ollama
+from llmdoctor.engines.ollama.flags import parse_ollama
+from llmdoctor.engines.ollama.plan import default_num_ctx, plan_ollama
 from llmdoctor.plan.records import PlanRequest
 from llmdoctor.probes.replay import load_machine
 

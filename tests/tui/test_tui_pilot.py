@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from llmdoctor.pipeline import Intent
+from llmdoctor.app.pipeline import Intent
 from llmdoctor.render.tui.app import LLMDoctorApp
 from llmdoctor.render.tui.whatif import WhatIfPanel
-from llmdoctor.tui_session import make_loader
+from llmdoctor.app.tui_session import make_loader
 
 from ..conftest import FIXTURES, ROOT
 

@@ -9,13 +9,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
 
-from ..json_out import write_json
-from .facts_views import MachineView, ModelView, PlanView
-from .findings_view import FindingsView
-from .help_screen import HelpScreen
-from .session import Session, WhatIf
-from .summary import SummaryPane
-from .whatif import WhatIfPanel
+from llmdoctor.render.json_out import write_json
+from llmdoctor.render.tui.facts_views import MachineView, ModelView, PlanView
+from llmdoctor.render.tui.findings_view import FindingsView
+from llmdoctor.render.tui.help_screen import HelpScreen
+from llmdoctor.render.tui.session import Session, WhatIf
+from llmdoctor.render.tui.summary import SummaryPane
+from llmdoctor.render.tui.whatif import WhatIfPanel
 
 TABS = ("summary", "machine", "model", "plan", "findings", "whatif")
 REPORT_FILE = "llmdoctor-report.json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..machine_text import facts_table, gpu_table
-from ..tables import model_table, plan_table
+from llmdoctor.render.machine_text import facts_table, gpu_table
+from llmdoctor.render.tables import model_table, plan_table
 
 
 class MachineView(VerticalScroll):

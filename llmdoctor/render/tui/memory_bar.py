@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ..units import gib
+from llmdoctor.render.units import gib
 
 SEGMENTS = (  # (GpuMemory field, legend label, style, fill character for monochrome terminals)
     ("weights_bytes", "weights", "on dodger_blue2", "W"),

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..summary_text import command_caption, command_text, findings_text, plan_line, verdict_text
-from .memory_bar import MemoryBars
+from llmdoctor.render.summary_text import command_caption, command_text, findings_text, plan_line, verdict_text
+from llmdoctor.render.tui.memory_bar import MemoryBars
 
 
 class SummaryPane(VerticalScroll):

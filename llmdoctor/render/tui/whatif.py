@@ -9,9 +9,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from .memory_bar import MemoryBars
-from .session import WhatIf
-from ..summary_text import command_text, findings_text, plan_line, verdict_text
+from llmdoctor.render.tui.memory_bar import MemoryBars
+from llmdoctor.render.tui.session import WhatIf
+from llmdoctor.render.summary_text import command_text, findings_text, plan_line, verdict_text
 
 KV_DTYPES = ("auto", "fp8", "fp8_e4m3", "fp8_e5m2", "f16", "q8_0", "q4_0")
 NUMBER_FIELDS = (  # (WhatIf field, label, type)

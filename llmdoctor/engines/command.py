@@ -11,6 +11,7 @@ import re
 import shlex
 from typing import Optional
 
+from llmdoctor.engines import engines, get
 from llmdoctor.errors import UsageError
 from llmdoctor.plan.records import DockerWrapper, LaunchCommand
 
@@ -24,12 +25,6 @@ _DOCKER_VALUED = {
     "--uts", "--stop-signal", "--cpuset-cpus", "--dns", "--label-file", "--volumes-from", "--expose",
     "--health-cmd", "--cidfile", "--device-cgroup-rule", "--sysctl", "--storage-opt", "--oom-score-adj",
 }
-# Images whose entrypoint runs the engine: what the container args are appended to.
-_IMAGE_ENTRYPOINTS = [
-    (re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ["vllm", "serve"]),
-    (re.compile(r"ggml-org/llama\.cpp:(server|full)|llama\.cpp:server"), ["llama-server"]),
-    (re.compile(r"(^|/)ollama/ollama(:|$)"), ["ollama"]),
-]
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -99,23 +94,10 @@ def _unwrap_shell(argv: list[str]) -> list[str]:
 
 def _engine_of(argv: list[str]) -> tuple[Optional[str], int, Optional[str]]:
     """(engine, index where its arguments start, program label)."""
-    if not argv:
-        return None, 0, None
-    prog = os.path.basename(argv[0])
-    if prog == "vllm" and len(argv) > 1 and argv[1] == "serve":
-        return "vllm", 2, "vllm serve"
-    if prog == "sglang" and len(argv) > 1 and argv[1] == "serve":
-        return "sglang", 2, "sglang serve"
-    if re.fullmatch(r"python[0-9.]*", prog) and len(argv) > 2 and argv[1] == "-m":
-        mod = argv[2]
-        if mod.startswith("vllm.entrypoints"):
-            return "vllm", 3, f"python -m {mod}"
-        if mod.startswith("sglang.launch_server") or mod == "sglang.srt.server":
-            return "sglang", 3, f"python -m {mod}"
-    if prog in ("llama-server", "llama-cli", "server", "llama-cli.exe", "llama-server.exe"):
-        return "llamacpp", 1, prog.replace(".exe", "")
-    if prog == "ollama":
-        return "ollama", 1, "ollama"
+    for engine in engines():
+        found = engine.match(argv)
+        if found:
+            return engine.name, found[0], found[1]
     return None, 0, None
 
 
@@ -131,32 +113,19 @@ def parse_command(argv: list[str], env: Optional[dict[str, str]] = None) -> Laun
             rest = entrypoint + container_args
         else:
             rest = container_args
-            for pattern, program in _IMAGE_ENTRYPOINTS:
+            images = [(pattern, program) for e in engines() for pattern, program in e.images]
+            for pattern, program in images:
                 if docker.image and pattern.search(docker.image) and not _engine_of(_unwrap_shell(rest))[0]:
-                    rest = program + rest
+                    rest = list(program) + rest
                     break
     rest = _unwrap_shell(rest)
     rest = _split_env(rest, env)
     engine, start, program = _engine_of(rest)
     if engine is None:
-        raise UsageError(f"no vLLM, SGLang, llama.cpp or Ollama command found in: {shlex.join(original)[:200]}")
+        labels = [e.label for e in engines()]
+        raise UsageError(f"no {', '.join(labels[:-1])} or {labels[-1]} command found in: {shlex.join(original)[:200]}")
     args = rest[start:]
-    if engine == "vllm":
-        from llmdoctor.plan.flags_vllm import parse_vllm_args
-        model, flags, unknown = parse_vllm_args(args)
-    elif engine == "sglang":
-        from llmdoctor.plan.flags_sglang import parse_sglang_args
-        model, flags, unknown = parse_sglang_args(args)
-    elif engine == "llamacpp":
-        from llmdoctor.plan.flags_llamacpp import parse_llamacpp_args
-        model, flags, unknown = parse_llamacpp_args(args)
-    else:
-        try:
-            from llmdoctor.plan.flags_ollama import parse_ollama
-        except ImportError:                     # the Ollama flag table is not in this checkout yet
-            model, flags, unknown = (args[1] if len(args) > 1 else None), {}, list(args)
-        else:
-            model, flags, unknown = parse_ollama(args, env)
+    model, flags, unknown = get(engine).parse_args(args, env)
     return LaunchCommand(engine=engine, argv=original, program=program, model=model, flags=flags,
                          unknown_flags=unknown, env=env, docker=docker)
 

@@ -12,28 +12,15 @@ from __future__ import annotations
 import math
 
 from llmdoctor.checkpoint.spec import ModelInfo
-from llmdoctor.plan import flags_vllm
-from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes
+from llmdoctor.engines.vllm import flags as flags_vllm
+from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
-from llmdoctor.plan.vllm_kv import KvSettings, plan_kv
+from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
 from llmdoctor.plan.weights import rank_weights
 
 MTP_METHODS = {"mtp", "deepseek_mtp", "qwen3_next_mtp", "qwen3_5_mtp", "mimo_mtp", "glm4_moe_mtp",
                "ernie_mtp", "longcat_flash_mtp", "pangu_ultra_moe_mtp"}
-
-
-def resolve_version(request: PlanRequest, target: Target, package: str, newest: str) -> tuple[str, str]:
-    """Which engine version the plan models, and why: a version the user passed, else the one
-    installed on the machine, else the one the command names (an image tag), else the newest read."""
-    installed = (getattr(target.software, "packages", None) or {}).get(package)
-    if request.engine_version and not request.command:
-        return request.engine_version, "flag"
-    if installed:
-        return installed, "installed"
-    if request.engine_version:
-        return request.engine_version, "command"
-    return newest, "assumed-newest"
 
 
 def kv_dtype_bytes(kv_dtype: str, model_dtype: str, notes: list[str]) -> float:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .pipeline import Intent, evaluate, gather, with_what_if
+from llmdoctor.app.pipeline import Intent, evaluate, gather, with_what_if
 
 
 def rule_doc(code: str) -> Optional[str]:
-    from .diagnose import load_rules
-    from .diagnose.docs import rule_markdown
+    from llmdoctor.diagnose import load_rules
+    from llmdoctor.diagnose.docs import rule_markdown
     rule = next((r for r in load_rules([]) if r.code == code), None)
     return rule_markdown(rule) if rule is not None else None
 
@@ -16,7 +16,7 @@ def rule_doc(code: str) -> Optional[str]:
 def make_loader(intent: Intent, config) -> Callable[[], object]:
     """A function the app runs in a worker thread: probe and read once, then plan and diagnose."""
     def load():
-        from .render.tui.session import Session
+        from llmdoctor.render.tui.session import Session
         inputs = gather(intent)
 
         def replan(what_if):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from llmdoctor.plan.common import vtuple
-from llmdoctor.plan.llamacpp import plan_llamacpp, weight_source
+from llmdoctor.engines.llamacpp.plan import plan_llamacpp, weight_source
 from llmdoctor.plan.records import LaunchCommand, Plan, PlanRequest, Target
 
 NEWEST = "0.30.0"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .records import LogLine
+from llmdoctor.logparse.records import LogLine
 
 MAX_LINE = 64 * 1024          # a longer physical line is cut (a dict repr of a config is ~10 KiB)
 MAX_JOINED = 256 * 1024       # a re-joined logical line never grows past this

@@ -5,8 +5,8 @@ import argparse
 import json
 import sys
 
-from . import __version__
-from .errors import ExitCode, LLMDoctorError, UsageError
+from llmdoctor import __version__, engines
+from llmdoctor.errors import ExitCode, LLMDoctorError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the model section of the facts document")
     p.set_defaults(func=cmd_model)
 
-    from .plan_cli import add_arguments as _add_plan_arguments, add_rule_arguments
+    from llmdoctor.app.plan_cli import add_arguments as _add_plan_arguments, add_rule_arguments
     p = sub.add_parser("check", help="the main job: probe, read the model, plan the engine(s), diagnose; "
                        "MODEL [--engine E], or -- <your launch command>")
     _add_plan_arguments(p, engine_required_without_command=False)
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "messages explained, and with --model the plan compared with what the engine did")
     p.add_argument("file", metavar="FILE", help="the log file, or - for stdin")
     p.add_argument("--model", metavar="PATH", help="the model (HF directory, config.json or GGUF) to reconcile the plan with")
-    p.add_argument("--engine", choices=("vllm", "sglang", "llamacpp", "ollama"), help="skip engine detection")
+    p.add_argument("--engine", choices=engines.names(), help="skip engine detection")
     p.add_argument("--engine-version", metavar="V", help="the engine version, when the log does not print it")
     p.add_argument("--json", action="store_true", help="print the logs document as JSON")
     _add_machine_flags(p)
@@ -83,25 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _console():
-    from .render.console import make_console
+    from llmdoctor.render.console import make_console
     return make_console()
 
 
 def get_machine(args, path: str | None = None):
     if getattr(args, "machine", None):
-        from .probes.replay import load_machine
+        from llmdoctor.probes.replay import load_machine
         return load_machine(args.machine, path)
-    from .probes import probe_machine
+    from llmdoctor.probes import probe_machine
     return probe_machine(path=path)
 
 
 def cmd_probe(args) -> int:
-    from .report import Report
+    from llmdoctor.report import Report
     if args.record:
         if args.machine:
             raise UsageError("--record probes this machine; it cannot be combined with --machine")
-        from .probes import probe_machine
-        from .probes.source import RecordingSource
+        from llmdoctor.probes import probe_machine
+        from llmdoctor.probes.source import RecordingSource
         src = RecordingSource()
         machine = probe_machine(src, path=args.path)
         _write_recording(args.record, src.document(args.description))
@@ -109,10 +109,10 @@ def cmd_probe(args) -> int:
         machine = get_machine(args, args.path)
     report = Report(machine=machine)
     if args.json:
-        from .render.json_out import write_json
+        from llmdoctor.render.json_out import write_json
         write_json(report.document())
     else:
-        from .render.machine_text import render_machine
+        from llmdoctor.render.machine_text import render_machine
         render_machine(machine, _console())
         if args.record:
             print(f"recording saved to {args.record}")
@@ -120,48 +120,48 @@ def cmd_probe(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from .checkpoint import model_to_dict, read_model
+    from llmdoctor.checkpoint import model_to_dict, read_model
     model = read_model(args.path)
     if args.json:
-        from .render.json_out import write_json
+        from llmdoctor.render.json_out import write_json
         write_json({"schema_version": 1, "model": model_to_dict(model)})
     else:
-        from .render.model_text import render_model
+        from llmdoctor.render.model_text import render_model
         render_model(model, _console())
     return ExitCode.OK
 
 
 def cmd_plan(args) -> int:
-    from .plan_cli import run_plan
+    from llmdoctor.app.plan_cli import run_plan
     return run_plan(args, _console)
 
 
 def cmd_check(args) -> int:
-    from .plan_cli import run_check
+    from llmdoctor.app.plan_cli import run_check
     return run_check(args, _console)
 
 
 def cmd_tui(args) -> int:
-    from .plan_cli import intent_from_args, rules_config, run_tui_with
+    from llmdoctor.app.plan_cli import intent_from_args, rules_config, run_tui_with
     return run_tui_with(intent_from_args(args), rules_config(args))
 
 
 def cmd_logs(args) -> int:
-    from .logs import analyze_file
+    from llmdoctor.logs import analyze_file
     report = analyze_file(args.file, engine=args.engine)
     if args.model:
-        from .checkpoint import read_model
-        from .logs.reconcile import reconcile
-        from .plan import target_from_machine
+        from llmdoctor.checkpoint import read_model
+        from llmdoctor.logs.reconcile import reconcile
+        from llmdoctor.plan import target_from_machine
         model = read_model(args.model)
         report.reconcile, report.reconcile_note = reconcile(
             report, model, target_from_machine(get_machine(args)), engine_version=args.engine_version)
     if args.json:
-        from .logs.document import logs_document
-        from .render.json_out import write_json
+        from llmdoctor.logs.document import logs_document
+        from llmdoctor.render.json_out import write_json
         write_json(logs_document(report))
     else:
-        from .render.logs_text import render_logs
+        from llmdoctor.render.logs_text import render_logs
         render_logs(report, _console())
     return ExitCode.FINDINGS if any(e.severity == "error" for e in report.events) else ExitCode.OK
 
@@ -204,14 +204,14 @@ def entry() -> None:
 
 
 def cmd_rules(args) -> int:
-    from .diagnose.docs import rules_listing
+    from llmdoctor.diagnose.docs import rules_listing
     text, code = rules_listing(args.rules, as_json=args.json, check=args.check)
     print(text, file=sys.stderr if code else sys.stdout)
     return code
 
 
 def cmd_explain(args) -> int:
-    from .diagnose.docs import explain
+    from llmdoctor.diagnose.docs import explain
     text, code = explain(args.code, args.rules, as_json=args.json)
     print(text, file=sys.stderr if code else sys.stdout)
     return code

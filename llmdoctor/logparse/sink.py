@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from .records import Fact, LogLine
+from llmdoctor.logparse.records import Fact, LogLine
 
 
 class FactSink:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import ExitCode
-from .pipeline import ENGINES, Intent, check_inputs, evaluate, gather
+from llmdoctor.errors import ExitCode
+from llmdoctor import engines
+from llmdoctor.app.pipeline import Intent, check_inputs, evaluate, gather
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -14,7 +15,7 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command: bool = True) -> None:
     p.add_argument("model", nargs="?", help="model directory, config.json or GGUF file")
     p.add_argument("launch", nargs="*", help=argparse.SUPPRESS)
-    p.add_argument("--engine", choices=ENGINES,
+    p.add_argument("--engine", choices=engines.names(),
                    help="engine to plan for" + ("" if engine_required_without_command else
                                                 " (default: the engines that suit the model's format)"))
     p.add_argument("--engine-version", help="plan for this engine version (default: installed, else newest known)")
@@ -64,7 +65,7 @@ def intent_from_args(args: argparse.Namespace) -> Intent:
 
 
 def rules_config(args: argparse.Namespace):
-    from .diagnose import load_config
+    from llmdoctor.diagnose import load_config
     return load_config(".", rules=args.rules, ignore=args.ignore, severity=args.severity)
 
 
@@ -79,17 +80,17 @@ def exit_code(report, fail_on: str) -> int:
 
 
 def run_plan(args: argparse.Namespace, console_factory) -> int:
-    from .errors import UsageError
+    from llmdoctor.errors import UsageError
     intent = intent_from_args(args)
     if not intent.engines and not intent.launch:
         raise UsageError("plan needs --engine (or a launch command after --)")
     inputs = gather(intent)
     report = evaluate(intent, inputs, prefer_recommended=False)
     if args.json:
-        from .render.json_out import write_json
+        from llmdoctor.render.json_out import write_json
         write_json(report.document())
     else:
-        from .render.plan_text import render_plan
+        from llmdoctor.render.plan_text import render_plan
         cmd = inputs.command
         render_plan(report.plan, console_factory(), inputs.model.path if inputs.model else None,
                     cmd.unknown_flags if cmd else None)
@@ -103,16 +104,16 @@ def run_check(args: argparse.Namespace, console_factory) -> int:
         return run_tui_with(intent, config)
     report = evaluate(intent, gather(intent), config)
     if args.json:
-        from .render.json_out import write_json
+        from llmdoctor.render.json_out import write_json
         write_json(report.document())
     else:
-        from .render.check_text import render_check
+        from llmdoctor.render.check_text import render_check
         render_check(report, console_factory())
     return exit_code(report, args.fail_on)
 
 
 def run_tui_with(intent: Intent, config) -> int:
-    from .render.tui.app import LLMDoctorApp
-    from .tui_session import make_loader
+    from llmdoctor.render.tui.app import LLMDoctorApp
+    from llmdoctor.app.tui_session import make_loader
     LLMDoctorApp(make_loader(intent, config)).run()
     return ExitCode.OK

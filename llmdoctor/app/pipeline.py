@@ -10,30 +10,8 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
-from .errors import UsageError
+from llmdoctor.errors import UsageError
 
-ENGINES = ("vllm", "sglang", "llamacpp", "ollama")
-ENGINES_BY_FORMAT = {"gguf": ("llamacpp", "ollama"), "hf": ("vllm", "sglang"),
-                     "hf-config-only": ("vllm", "sglang")}
-
-# llmdoctor option -> the engine's own flag name, per engine.
-OPTION_FLAGS = {
-    "tp": {"vllm": "tensor_parallel_size", "sglang": "tp_size"},
-    "pp": {"vllm": "pipeline_parallel_size", "sglang": "pp_size"},
-    "max_model_len": {"vllm": "max_model_len", "sglang": "context_length", "llamacpp": "ctx_size",
-                      "ollama": "num_ctx"},
-    "gpu_memory_utilization": {"vllm": "gpu_memory_utilization", "sglang": "mem_fraction_static"},
-    "kv_cache_dtype": {"vllm": "kv_cache_dtype", "sglang": "kv_cache_dtype", "llamacpp": "cache_type_k",
-                       "ollama": "kv_cache_type"},
-    "max_num_seqs": {"vllm": "max_num_seqs", "sglang": "max_running_requests", "llamacpp": "parallel",
-                     "ollama": "num_parallel"},
-    "kv_cache_memory_bytes": {"vllm": "kv_cache_memory_bytes"},
-    "dtype": {"vllm": "dtype", "sglang": "dtype"},
-    "max_num_batched_tokens": {"vllm": "max_num_batched_tokens", "sglang": "chunked_prefill_size"},
-    "n_gpu_layers": {"llamacpp": "n_gpu_layers", "ollama": "num_gpu"},
-    # GGUF file type to size a config-only model with (Q4_K_M, ...), for llama.cpp and Ollama
-    "quant": {"llamacpp": "quant", "ollama": "quant"},
-}
 GGUF_TYPE_IN_NAME = re.compile(r"(?i)[-_.]((?:UD-)?I?Q\d(?:_[0-9KSMLXH]+)*|BF16|F16|F32)(?:[-_.]|$)")
 
 
@@ -43,7 +21,7 @@ class Intent:
     model_path: Optional[str] = None
     engines: list[str] = field(default_factory=list)   # empty: chosen by the model's format
     engine_version: Optional[str] = None
-    options: dict[str, Any] = field(default_factory=dict)   # keys of OPTION_FLAGS, plus concurrency
+    options: dict[str, Any] = field(default_factory=dict)   # keys of Engine.options, plus concurrency
     launch: Optional[list[str]] = None                  # the user's launch command (argv after --)
     machine_file: Optional[str] = None
     gpu: Optional[str] = None                           # what-if GPU name
@@ -62,28 +40,28 @@ def gather(intent: Intent) -> Inputs:
     command = None
     model_path = intent.model_path
     if intent.launch:
-        from .plan.command import parse_command
+        from llmdoctor.engines.command import parse_command
         command = parse_command(list(intent.launch))
         model_path = model_path or command.model
     model = None
     if model_path:
-        from .checkpoint import read_model
+        from llmdoctor.checkpoint import read_model
         model = read_model(model_path)
     return Inputs(machine=_machine(intent, model_path), model=model, command=command)
 
 
 def _machine(intent: Intent, model_path: Optional[str]):
     if intent.gpu:
-        from .facts import Host, Machine, Software
-        from .plan import target_what_if
+        from llmdoctor.facts import Host, Machine, Software
+        from llmdoctor.plan import target_what_if
         target = target_what_if(intent.gpu, intent.vram_gib, intent.gpus)
         return Machine(source=target.source, gpus=target.gpus, host=target.host or Host(),
                        software=target.software or Software(),
                        description="what-if: only the GPUs are given; host facts are unknown")
     if intent.machine_file:
-        from .probes.replay import load_machine
+        from llmdoctor.probes.replay import load_machine
         return load_machine(intent.machine_file, model_path)
-    from .probes import probe_machine
+    from llmdoctor.probes import probe_machine
     return probe_machine(path=model_path)
 
 
@@ -93,23 +71,26 @@ def engines_for(intent: Intent, inputs: Inputs) -> list[str]:
     if inputs.command is not None:
         return [inputs.command.engine]
     if inputs.model is not None:
-        return list(ENGINES_BY_FORMAT.get(inputs.model.format, ENGINES))
+        from llmdoctor import engines
+        return list(engines.for_format(inputs.model.format))
     return []
 
 
 def request_for(engine: str, intent: Intent, inputs: Inputs):
-    from .plan.records import PlanRequest
+    from llmdoctor import engines
+    from llmdoctor.plan.records import PlanRequest
+    spec = engines.get(engine)
     cmd = inputs.command if inputs.command is not None and inputs.command.engine == engine else None
     flags = dict(cmd.flags) if cmd else {}
-    for option, names in OPTION_FLAGS.items():
+    for option, flag in spec.options.items():
         value = intent.options.get(option)
-        if value is not None and engine in names:
-            flags[names[engine]] = value
-            if option == "kv_cache_dtype" and engine == "llamacpp":
+        if value is not None:
+            flags[flag] = value
+            if flag == "cache_type_k":          # llama.cpp: one --kv-cache-dtype sets K and V
                 flags["cache_type_v"] = value
     if intent.options.get("concurrency"):
         flags["concurrency"] = intent.options["concurrency"]
-    if engine in ("llamacpp", "ollama") and "quant" not in flags and inputs.model is not None \
+    if spec.runs_gguf and "quant" not in flags and inputs.model is not None \
             and inputs.model.format != "gguf" and cmd is not None and cmd.model:
         # a config stands in for a GGUF file that is not here: size it by the type in the file name
         m = GGUF_TYPE_IN_NAME.search(cmd.model.rsplit("/", 1)[-1])
@@ -117,7 +98,7 @@ def request_for(engine: str, intent: Intent, inputs: Inputs):
             flags["quant"] = m.group(1).upper()
     version = intent.engine_version
     if version is None and cmd is not None:
-        from .plan.command import image_version
+        from llmdoctor.engines.command import image_version
         version = image_version(cmd)
     return PlanRequest(engine=engine, engine_version=version, flags=flags,
                        env=dict(cmd.env) if cmd else {}, command=cmd)
@@ -140,7 +121,8 @@ def make_plans(intent: Intent, inputs: Inputs, prefer_recommended: bool = False)
     engine's defaults are kept as a note."""
     if inputs.model is None:
         return []
-    from .plan import make_plan, target_from_machine, target_what_if
+    from llmdoctor.engines import make_plan
+    from llmdoctor.plan import target_from_machine, target_what_if
     count = intent.options.get("num_gpus")
     if intent.gpu:
         target = target_what_if(intent.gpu, intent.vram_gib, count or intent.gpus)
@@ -165,9 +147,9 @@ def _recommended_plan(plan, target, model, request, make_plan):
     check = plan.details.get("command_check") or {}
     if plan.fits or not check.get("fits"):
         return plan
-    from .plan.command import parse_command
-    from .plan.records import PlanRequest
-    from .plan.verify import CARRIED
+    from llmdoctor.engines.command import parse_command
+    from llmdoctor.plan.records import PlanRequest
+    from llmdoctor.engines.verify import CARRIED
     cmd = parse_command(list(plan.command))
     carried = {k: request.flags[k] for k in CARRIED if k in request.flags}
     better = make_plan(target, model, PlanRequest(engine=plan.engine, engine_version=plan.engine_version,
@@ -184,15 +166,15 @@ def _command_for_rules(inputs: Inputs, plan) -> Optional[dict]:
         return asdict(inputs.command)
     if plan is None or not plan.command:
         return None
-    from .plan.command import parse_command
+    from llmdoctor.engines.command import parse_command
     cmd = parse_command(list(plan.command))
     cmd.origin = "recommended"
     return asdict(cmd)
 
 
 def evaluate(intent: Intent, inputs: Inputs, rules_config=None, prefer_recommended: bool = True):
-    from .diagnose import run_rules
-    from .report import Report
+    from llmdoctor.diagnose import run_rules
+    from llmdoctor.report import Report
     plans = make_plans(intent, inputs, prefer_recommended)
     primary = plans[0] if plans else None
     report = Report(machine=inputs.machine, model=inputs.model, plan=primary,
@@ -220,6 +202,6 @@ def with_what_if(intent: Intent, what_if) -> Intent:
 def check_inputs(intent: Intent) -> None:
     if not intent.model_path and not intent.launch:
         raise UsageError("give a model (directory, config.json or GGUF) or a launch command after --")
+    from llmdoctor import engines
     for engine in intent.engines:
-        if engine not in ENGINES:
-            raise UsageError(f"unknown engine {engine!r}: choose from {', '.join(ENGINES)}")
+        engines.get(engine)

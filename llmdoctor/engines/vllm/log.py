@@ -6,9 +6,9 @@ import ast
 import re
 from typing import Callable
 
-from .records import LogLine
-from .sink import FactSink
-from .units import SIZE, num, to_bytes, to_int
+from llmdoctor.logparse.records import LogLine
+from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.units import SIZE, num, to_bytes, to_int
 
 Handler = Callable[[re.Match, LogLine, FactSink], None]
 _PATTERNS: list[tuple[re.Pattern, Handler]] = []

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from llmdoctor.plan import flags_llamacpp as fl
-from llmdoctor.plan.gguf_quant_sizes import estimate_from_config
-from llmdoctor.plan.llamacpp_memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
+from llmdoctor.engines.llamacpp import flags as fl
+from llmdoctor.engines.llamacpp.quant_sizes import estimate_from_config
+from llmdoctor.engines.llamacpp.memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
                                             context_cells, output_buffer_bytes)
-from llmdoctor.plan.llamacpp_weights import CPU, Placement, WeightSource, place
+from llmdoctor.engines.llamacpp.weights import CPU, Placement, WeightSource, place
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, Target, WeightsPlan
 
 NEWEST = "0c1e57098"

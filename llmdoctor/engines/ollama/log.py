@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from . import llamacpp
-from .records import LogLine
-from .sink import FactSink
-from .units import to_bytes
+from llmdoctor.engines.llamacpp import log as llamacpp
+from llmdoctor.logparse.records import LogLine
+from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.units import to_bytes
 
 _PAIR = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
 _VERSION = re.compile(r"\(version ([\w.+-]+)\)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .records import LogLine
-from .sink import FactSink
-from .units import to_bytes
+from llmdoctor.logparse.records import LogLine
+from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.units import to_bytes
 
 # `<BUFT> model buffer size = X MiB` (2024 wording: `CUDA0 buffer size`, which is the model buffer)
 _BUFFER = re.compile(r"^(\w+):\s+(\S+?)(?:\s+(model|KV|compute|output|RS))? buffer size =\s*([\d.]+ MiB)")

@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
-from llmdoctor.plan import flags_sglang
-from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes
+from llmdoctor.engines.sglang import flags as flags_sglang
+from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
-from llmdoctor.plan.vllm import resolve_version
 from llmdoctor.plan.weights import rank_weights
 
 CONTEXT_OVERHEAD = int(0.6 * GIB)    # CUDA context + NCCL before the "pre model load" snapshot (assumed)

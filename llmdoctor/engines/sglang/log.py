@@ -4,9 +4,9 @@ from __future__ import annotations
 import ast
 import re
 
-from .records import LogLine
-from .sink import FactSink
-from .units import SIZE, to_bytes
+from llmdoctor.logparse.records import LogLine
+from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.units import SIZE, to_bytes
 
 _LOAD_END = re.compile(r"Load weight end\.(.*)")
 _KV_ALLOC = re.compile(r"KV Cache is allocated\.(.*)")

@@ -20,7 +20,7 @@ def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
     """Plan `plan.command` again; if it does not fit, try the largest context that does."""
     if not plan.command:
         return
-    from llmdoctor.plan.command import parse_command
+    from llmdoctor.engines.command import parse_command
     try:
         parsed = parse_command(list(plan.command))
     except ValueError as exc:

@@ -1,0 +1,42 @@
+"""vLLM (`vllm serve`): flags.py its command line, plan.py + kv.py its memory model, log.py its logs."""
+from __future__ import annotations
+
+import re
+
+from llmdoctor.engines.base import Engine, Program
+
+
+def _plan(target, model, request):
+    from llmdoctor.engines.vllm.plan import plan_vllm
+    return plan_vllm(target, model, request)
+
+
+def _parse(argv, env):
+    from llmdoctor.engines.vllm.flags import parse_vllm_args
+    return parse_vllm_args(argv)
+
+
+def _extract(lines, sink):
+    from llmdoctor.engines.vllm.log import extract
+    extract(lines, sink)
+
+
+ENGINE = Engine(
+    name="vllm", label="vLLM", order=0, formats=("hf", "hf-config-only"), package="vllm",
+    context_flag="max_model_len",
+    options={"tp": "tensor_parallel_size", "pp": "pipeline_parallel_size", "max_model_len": "max_model_len",
+             "gpu_memory_utilization": "gpu_memory_utilization", "kv_cache_dtype": "kv_cache_dtype",
+             "max_num_seqs": "max_num_seqs", "kv_cache_memory_bytes": "kv_cache_memory_bytes",
+             "dtype": "dtype", "max_num_batched_tokens": "max_num_batched_tokens"},
+    plan=_plan, parse_args=_parse, extract_log=_extract,
+    log_marker=re.compile(
+        r"vllm|model_runner\.py|gpu_worker\.py|kv_cache_utils|non-default args|Maximum concurrency for|"
+        r"GPU KV cache size|Available KV cache memory|Loading model weights took|Model loading took|"
+        r"shm_broadcast|fa_utils\.py|EngineCore|VllmWorker|Setting attention block size|SpecDecoding metrics|"
+        r"Avg generation throughput", re.I),
+    log_process_prefix=True,
+    programs=(Program(names=("vllm",), then=("serve",)), Program(module="vllm.entrypoints")),
+    images=((re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ("vllm", "serve")),),
+    log_fact_flags=("max_model_len", "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization",
+                    "kv_cache_dtype", "quantization", "enforce_eager", "block_size"),
+)
