@@ -49,8 +49,8 @@ def log_rule_markdown(rule) -> str:
              f"- Confidence: {rule.confidence}", f"- Source: `rules/logs/{rule.path.name}`", ""]
     for key, title in SECTION_TITLES.items():
         lines += [f"## {title}", "", rule.doc.get(key, ""), ""]
-    if rule.patterns:
-        lines += ["## Log lines it matches", ""] + [f"- `{p.pattern}`" for p in rule.patterns] + [""]
+    if rule.log.patterns:
+        lines += ["## Log lines it matches", ""] + [f"- `{p.pattern}`" for p in rule.log.patterns] + [""]
     lines += ["## Condition", "", "```cel", rule.condition.strip(), "```", "",
               "## Message", "", "```", rule.message.strip(), "```", "", "## Suggested fix", "", rule.fix.strip(), ""]
     lines += ["## References", ""] + [f"- {_ref_md(r)}" for r in rule.references] + [""]
@@ -58,7 +58,7 @@ def log_rule_markdown(rule) -> str:
 
 
 def _log_rules() -> list:
-    from llmdoctor.logs.rules import load_log_rules
+    from llmdoctor.diagnose.rules import load_log_rules
     return load_log_rules()
 
 

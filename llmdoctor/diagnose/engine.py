@@ -1,4 +1,5 @@
-"""Evaluate rules over a facts document and turn the ones that fire into findings."""
+"""The one rule evaluator: fact rules over the facts document (findings), and, through
+logs/explain.py, log rules over a log's document (events). Rules are compiled once (rules.py)."""
 from __future__ import annotations
 
 import copy
@@ -52,8 +53,8 @@ class _Env:
     """The evaluation context: the document + derived facts + helper functions, built once."""
 
     def __init__(self, document: dict, model: Any = None, derived_overrides: Optional[dict] = None):
-        import cel
-        from cel import stdlib
+        from llmdoctor.diagnose.cel_runtime import load
+        cel, stdlib = load()
         doc = dict(document)
         text = getattr(getattr(model, "chat_template", None), "text", None) if model is not None else None
         derived = to_dict(compute(doc, template_text=text))
@@ -138,7 +139,14 @@ def format_value(v: Any) -> str:
     return str(v)
 
 
-def render_text(rule: Rule, text: str, env: _Env) -> str:
+def _log_value(v: Any) -> str:
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def render_text(rule: Rule, text: str, ctx: Any) -> str:
+    """A message with its {CEL} placeholders filled in. A placeholder over an unknown fact prints
+    "unknown" in a finding and "?" in a log event (whose figures print with two decimals)."""
+    fmt, missing = (_log_value, "?") if rule.log is not None else (format_value, "unknown")
     out = []
     for kind, src, _ in split_template(text):
         if kind == "lit":
@@ -146,9 +154,9 @@ def render_text(rule: Rule, text: str, env: _Env) -> str:
             continue
         prog = rule.placeholders.get(src)
         try:
-            out.append(format_value(prog.execute(env.ctx)) if prog is not None else "?")
-        except Exception:             # a placeholder over an unknown fact prints "unknown"
-            out.append("unknown")
+            out.append(fmt(prog.execute(ctx)) if prog is not None else "?")
+        except Exception:
+            out.append(missing)
     return "".join(out)
 
 
@@ -176,8 +184,8 @@ def evaluate(rule: Rule, env: _Env, severity: Optional[str] = None) -> Outcome:
         if result is not False:
             return Outcome(rule.code, "error", f"condition returned {type(result).__name__}, not a bool")
         return Outcome(rule.code, "passed")
-    finding = Finding(code=rule.code, severity=severity or rule.severity, title=render_text(rule, rule.title, env),
-                      message=render_text(rule, rule.message, env), fix=render_text(rule, rule.fix, env),
+    finding = Finding(code=rule.code, severity=severity or rule.severity, title=render_text(rule, rule.title, env.ctx),
+                      message=render_text(rule, rule.message, env.ctx), fix=render_text(rule, rule.fix, env.ctx),
                       evidence=_evidence(rule, env), references=list(rule.references), doc=dict(rule.doc))
     return Outcome(rule.code, "fired", finding=finding)
 

@@ -1,6 +1,14 @@
-"""Rule files: loading, checking (CEL compiles; every fact it reads exists in the schema), positions.
+"""Rule files, fact rules and log rules alike: loading, checking (CEL compiles; every fact it reads
+exists in the schema), positions, and a per-process cache of compiled rules.
 
-One rule per file, `LDnnn-short-name.toml`. Problems are reported as `file:line:col: message`.
+One rule per file, `LDnnn-short-name.toml`. Fact rules (`rules/*.toml`) read the facts document;
+log rules (`rules/logs/LD8nn-*.toml`, scope "log") add a `[log]` table of line patterns and read one
+root, `log`:
+
+    log.engine, log.version, log.args, log.facts   what the extractor read
+    log.count, log.lines, log.text, log.groups      this rule's pattern hits (count 0 when none)
+
+Problems are reported as `file:line:col: message`.
 """
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ except ModuleNotFoundError:      # Python 3.10
     import tomli as tomllib
 
 SEVERITIES = ("error", "warning", "info")
+LOG_ROOTS = ("log",)
 FAMILIES = {"0": "tool", "1": "driver, CUDA and toolchain", "2": "GPU vs model", "3": "memory and KV cache",
             "4": "checkpoint and chat template", "5": "host, OS and container", "6": "multi-GPU",
             "7": "engine flags", "8": "logs"}
@@ -35,6 +44,17 @@ class Example:
     model: Optional[str] = None          # fixtures/models/<name>/
     facts: dict = field(default_factory=dict)   # path -> value, merged over the base document
     template_file: Optional[str] = None  # a chat template to use as the model's (tests only)
+    log_file: Optional[str] = None       # log rules: a log to read (repository path) ...
+    text: Optional[str] = None           # ... or the log text itself
+
+
+@dataclass
+class LogMatch:
+    """A log rule's `[log]` table."""
+    patterns: list[re.Pattern]
+    engines: list[str]                   # empty: every engine
+    harmless: bool                       # the message looks alarming and is not
+    line_of: Optional[str]               # a fact whose line number the event points at (condition-only rules)
 
 
 @dataclass
@@ -56,10 +76,15 @@ class Rule:
     reads: list[str] = field(default_factory=list)      # fact paths the condition reads
     program: Any = None
     placeholders: dict[str, Any] = field(default_factory=dict)   # expr -> compiled program
+    log: Optional[LogMatch] = None       # set for log rules
 
     @property
     def family(self) -> str:
         return self.code[2]
+
+    @property
+    def harmless(self) -> bool:
+        return bool(self.log and self.log.harmless)
 
 
 class RuleError(UsageError):
@@ -99,8 +124,8 @@ def _value_offset(raw: str, key: str, table: Optional[str] = None) -> int:
 
 
 class _Checker:
-    def __init__(self, path: Path, raw: str):
-        self.path, self.raw = path, raw
+    def __init__(self, path: Path, raw: str, scope: str):
+        self.path, self.raw, self.scope = path, raw, scope
         self.problems: list[Problem] = []
 
     def at(self, offset: int, message: str) -> None:
@@ -109,7 +134,8 @@ class _Checker:
 
     def expr(self, src: str, base: int, what: str):
         """Compile one CEL expression; check the facts it reads. Returns (program, refs)."""
-        import cel
+        from llmdoctor.diagnose.cel_runtime import load
+        cel, _ = load()
         try:
             program = cel.compile(src)
         except Exception as exc:        # cel raises ValueError with "<input>:L:C: ..." inside
@@ -124,14 +150,14 @@ class _Checker:
                 self.at(base, f"{what} does not compile: {text.splitlines()[0]}")
             return None, []
         try:
-            refs, problems = references(src, ROOTS)
+            refs, problems = references(src, LOG_ROOTS if self.scope == "log" else ROOTS)
         except LexError as exc:
             self.at(base + exc.pos, f"{what}: {exc}")
             return program, []
         for pos, msg in problems:
             self.at(base + pos, f"{what}: {msg}")
         for ref in refs:
-            if ref.path.startswith("env."):
+            if ref.path.startswith("env.") or self.scope == "log":
                 continue
             node, why = resolve(ref.path)
             if node is None:
@@ -183,11 +209,27 @@ def split_template(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def load_rule_file(path: Path) -> tuple[Optional[Rule], list[Problem]]:
+def load_rule_file(path: Path, scope: str = "facts") -> tuple[Optional[Rule], list[Problem]]:
+    """One rule file, checked and compiled; `scope` is "facts" (rules/) or "log" (rules/logs/).
+    Compiled rules are kept for the life of the process, keyed by the file's path, size and mtime."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_RULE_FILE:
-            return None, [Problem(path, 1, 1, f"rule file is larger than {MAX_RULE_FILE} bytes")]
+        st = path.stat()
+    except OSError as exc:
+        return None, [Problem(path, 1, 1, f"cannot read: {exc}")]
+    key = (str(path.resolve()), scope, st.st_size, st.st_mtime_ns)
+    if key not in _COMPILED:
+        _COMPILED[key] = _load_rule_file(path, scope, st.st_size)
+    return _COMPILED[key]
+
+
+_COMPILED: dict[tuple, tuple[Optional[Rule], list[Problem]]] = {}
+
+
+def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], list[Problem]]:
+    if size > MAX_RULE_FILE:
+        return None, [Problem(path, 1, 1, f"rule file is larger than {MAX_RULE_FILE} bytes")]
+    try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(path, 1, 1, f"cannot read: {exc}")]
@@ -197,7 +239,7 @@ def load_rule_file(path: Path) -> tuple[Optional[Rule], list[Problem]]:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         return None, [Problem(path, line, col, f"not valid TOML: {exc}")]
-    ck = _Checker(path, raw)
+    ck = _Checker(path, raw, scope)
 
     def key_at(key: str) -> int:
         m = re.search(rf"(?m)^[ \t]*{re.escape(key)}[ \t]*=", raw)
@@ -210,13 +252,15 @@ def load_rule_file(path: Path) -> tuple[Optional[Rule], list[Problem]]:
         if key not in data:
             ck.at(0, f"missing key {key!r}")
     kind = data.get("kind", "condition")
+    log = _log_match(data.get("log"), ck, key_at("patterns")) if scope == "log" else None
     if kind not in ("condition", "engine"):
         ck.at(key_at("kind"), "kind must be 'condition' or 'engine'")
     code, name = str(data.get("code", "")), str(data.get("name", ""))
     if not re.fullmatch(r"LD\d{3}", code):
         ck.at(key_at("code"), f"code {code!r} must look like LD201")
-    elif code[2] == "8":
-        ck.at(key_at("code"), "LD8xx codes belong to the log doctor")
+    elif (code[2] == "8") != (scope == "log"):
+        ck.at(key_at("code"), "LD8xx codes belong to the log doctor (rules/logs/)" if scope != "log"
+              else "log rules (rules/logs/) have LD8xx codes")
     if m and (m.group(1) != code or m.group(2) != name):
         ck.at(key_at("code"), f"file name says {m.group(1)}-{m.group(2)}, the rule says {code}-{name}")
     if data.get("severity") not in SEVERITIES:
@@ -264,14 +308,15 @@ def load_rule_file(path: Path) -> tuple[Optional[Rule], list[Problem]]:
             continue
         facts = ex.get("facts", {}) or {}
         for fpath in facts:
-            if str(fpath).startswith("env."):
+            if str(fpath).startswith("env.") or scope == "log":
                 continue
             node, why = resolve(fpath)
             if node is None:
                 ck.at(raw.find(f'"{fpath}"') if f'"{fpath}"' in raw else 0, f"examples[{i}].facts: {why}")
         examples.append(Example(name=str(ex.get("name", f"example {i}")), expect=ex["expect"],
                                 machine=ex.get("machine"), model=ex.get("model"), facts=dict(facts),
-                                template_file=ex.get("template_file")))
+                                template_file=ex.get("template_file"), log_file=ex.get("log_file"),
+                                text=ex.get("text")))
     if kind == "condition":
         if not any(e.expect == "fire" for e in examples) or not any(e.expect == "pass" for e in examples):
             ck.at(0, "needs at least one example that fires and one that passes")
@@ -281,7 +326,21 @@ def load_rule_file(path: Path) -> tuple[Optional[Rule], list[Problem]]:
                 condition=data.get("condition", "false"), message=data["message"], fix=data["fix"],
                 references=list(refs_list), doc={k: str(v).strip() for k, v in doc.items()},
                 confidence=data["confidence"], pitfall=data.get("pitfall"), kind=kind, examples=examples,
-                path=path, reads=reads, program=program, placeholders=placeholders), []
+                path=path, reads=reads, program=program, placeholders=placeholders, log=log), []
+
+
+def _log_match(table: Any, ck: _Checker, offset: int) -> LogMatch:
+    table = table if isinstance(table, dict) else {}
+    patterns = []
+    for p in table.get("patterns", []) or []:
+        try:
+            patterns.append(re.compile(str(p)))
+        except re.error as exc:
+            ck.at(offset, f"log.patterns: {p!r} is not a regex: {exc}")
+    engines = table.get("engines", []) or []
+    line_of = table.get("line_of")
+    return LogMatch(patterns=patterns, engines=[str(e) for e in engines] if isinstance(engines, list) else [],
+                    harmless=table.get("harmless") is True, line_of=str(line_of) if line_of else None)
 
 
 def _dedupe(paths: list[str]) -> list[str]:
@@ -293,10 +352,10 @@ def _dedupe(paths: list[str]) -> list[str]:
     return [p for p in seen if not any(q != p and (q.startswith(p + ".") or q.startswith(p + "[")) for q in seen)]
 
 
-def load_rules_dir(directory: Path) -> tuple[list[Rule], list[Problem]]:
+def load_rules_dir(directory: Path, scope: str = "facts") -> tuple[list[Rule], list[Problem]]:
     rules, problems = [], []
     for path in sorted(Path(directory).glob("*.toml")):
-        rule, probs = load_rule_file(path)
+        rule, probs = load_rule_file(path, scope)
         problems += probs
         if rule:
             rules.append(rule)
@@ -321,5 +380,38 @@ def load_rules(extra_dirs: list[Path] | tuple = (), strict: bool = True) -> list
         else:
             by_code[r.code] = r
     if problems and strict:
-        raise RuleError("; ".join(str(p) for p in problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+        raise RuleError(_summary(problems))
     return sorted(by_code.values(), key=lambda r: r.code)
+
+
+def _summary(problems: list[Problem]) -> str:
+    return "; ".join(str(p) for p in problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+
+
+def log_rules_dir() -> Path:
+    from llmdoctor.resources import rules_dir
+    return rules_dir() / "logs"
+
+
+def load_log_rules(directory: Optional[Path] = None) -> list[Rule]:
+    """The log rules (LD8xx) of rules/logs/ or of `directory`."""
+    directory = Path(directory) if directory else log_rules_dir()
+    if not directory.is_dir():
+        raise RuleError(f"{directory}: log rules directory not found")
+    rules, problems = load_rules_dir(directory, scope="log")
+    seen: dict[str, Path] = {}
+    for r in rules:
+        if r.code in seen:
+            problems.append(Problem(r.path, 1, 1, f"code {r.code} is already used by {seen[r.code]}"))
+        seen[r.code] = r.path
+    if problems:
+        raise RuleError(_summary(problems))
+    return rules
+
+
+def load_rule(path: Path, scope: str = "facts") -> Rule:
+    """One rule file, or RuleError with its problems."""
+    rule, problems = load_rule_file(path, scope)
+    if rule is None:
+        raise RuleError(_summary(problems))
+    return rule

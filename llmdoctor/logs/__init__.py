@@ -28,7 +28,7 @@ def analyze_text(text: str, source: str = "-", engine: Optional[str] = None, tru
                        facts=facts, fact_lines=fact_lines, events=[], unknown_errors=[],
                        lines_read=len(lines), truncated=truncated, derived=sink.derived)
     from llmdoctor.logs.explain import run_rules, unknown_errors
-    from llmdoctor.logs.rules import load_log_rules
+    from llmdoctor.diagnose.rules import load_log_rules
     rules = load_log_rules() if rules is None else rules
     doc = {"engine": engine, "version": sink.version, "model": sink.model, "args": _plain(sink.args),
            "facts": _plain(facts), "fact_lines": fact_lines}

@@ -4,26 +4,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llmdoctor.diagnose.rules import Rule
 from llmdoctor.logparse.records import Event, LogLine, UnknownError
-from llmdoctor.logs.rules import LogRule
 
 MAX_HITS = 1000            # line numbers kept per rule (a hang can repeat a line for hours)
 _EXC_LINE = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Interrupt)\b:?\s")
 _ERRORISH = re.compile(r"^Traceback \(most recent call last\)|\blevel=ERROR\b|^error:|\bfailed to\b|^\w*Error: ")
 
 
-def run_rules(rules: list[LogRule], lines: list[LogLine], doc: dict[str, Any]) -> list[Event]:
-    import cel
+def run_rules(rules: list[Rule], lines: list[LogLine], doc: dict[str, Any]) -> list[Event]:
+    from llmdoctor.diagnose.cel_runtime import load
+    from llmdoctor.diagnose.engine import render_text
     from llmdoctor.diagnose.functions import NullInput, bound_functions
-    from llmdoctor.diagnose.rules import split_template
+    cel, _ = load()
     functions = bound_functions(doc.get("args", {}), {})
     events = []
     for rule in rules:
-        if rule.engines and doc.get("engine") not in rule.engines and doc.get("engine") is not None:
+        match = rule.log
+        if match.engines and doc.get("engine") not in match.engines and doc.get("engine") is not None:
             continue
         hits, groups, first_text = [], {}, None
         for ln in lines:
-            for pat in rule.patterns:
+            for pat in match.patterns:
                 m = pat.search(ln.text)
                 if m:
                     if not hits:
@@ -39,25 +41,12 @@ def run_rules(rules: list[LogRule], lines: list[LogLine], doc: dict[str, Any]) -
                 continue
         except (NullInput, ValueError, TypeError, RuntimeError, KeyError):
             continue              # a fact the rule needs is absent: the rule does not fire
-        if not hits and rule.line_of:
-            line = doc.get("fact_lines", {}).get(rule.line_of)
+        if not hits and match.line_of:
+            line = doc.get("fact_lines", {}).get(match.line_of)
             hits = [line] if line else []
-
-        def render(text: str) -> str:
-            out = []
-            for kind, src, _ in split_template(text):
-                if kind == "lit":
-                    out.append(src)
-                    continue
-                try:
-                    val = rule.placeholders[src].execute(ctx)
-                except Exception:      # an absent fact renders as "?" rather than hiding the finding
-                    val = "?"
-                out.append(f"{val:.2f}" if isinstance(val, float) else str(val))
-            return "".join(out)
-
         events.append(Event(code=rule.code, name=rule.name, severity=rule.severity, lines=hits,
-                            message=render(rule.message), fix=render(rule.fix), harmless=rule.harmless))
+                            message=render_text(rule, rule.message, ctx), fix=render_text(rule, rule.fix, ctx),
+                            harmless=match.harmless))
     return events
 
 

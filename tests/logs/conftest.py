@@ -9,7 +9,7 @@ LOGS = ROOT / "fixtures" / "logs"
 
 @pytest.fixture(scope="session")
 def log_rules():
-    from llmdoctor.logs.rules import load_log_rules
+    from llmdoctor.diagnose.rules import load_log_rules
     return load_log_rules()
 
 

@@ -4,7 +4,7 @@ exactly the codes a reader of that log expects."""
 import pytest
 
 from llmdoctor.logs import analyze_text
-from llmdoctor.logs.rules import LogRuleError, load_log_rule
+from llmdoctor.diagnose.rules import RuleError, load_rule
 
 from .conftest import LOGS, ROOT
 
@@ -60,11 +60,11 @@ def test_fact_rule_loader_does_not_see_log_rules():
 
 @pytest.mark.parametrize("rule_path", sorted((ROOT / "rules" / "logs").glob("LD8*.toml")), ids=lambda p: p.stem)
 def test_rule_examples(rule_path):
-    rule = load_log_rule(rule_path)
+    rule = load_rule(rule_path, scope="log")
     for ex in rule.examples:
-        text = (ROOT / ex["log_file"]).read_text(encoding="utf-8") if "log_file" in ex else ex["text"]
+        text = (ROOT / ex.log_file).read_text(encoding="utf-8") if ex.log_file else ex.text
         fired = [e for e in analyze_text(text, rules=[rule]).events if e.code == rule.code]
-        assert bool(fired) == (ex["expect"] == "fire"), f"{rule.code} example {ex['name']!r}"
+        assert bool(fired) == (ex.expect == "fire"), f"{rule.code} example {ex.name!r}"
         for e in fired:            # messages render without a broken placeholder
             assert "{" not in e.message and e.lines, (rule.code, e.message)
 
@@ -102,5 +102,5 @@ def test_unknown_errors_keep_their_first_line(analyze):
 def test_bad_rule_file_is_refused(tmp_path):
     p = tmp_path / "LD899-broken.toml"
     p.write_text('code = "LD899"\nname = "broken"\nseverity = "fatal"\ncondition = "log.count >"\n')
-    with pytest.raises(LogRuleError):
-        load_log_rule(p)
+    with pytest.raises(RuleError):
+        load_rule(p, scope="log")
