@@ -14,13 +14,12 @@ from typing import Any, Optional
 
 @lru_cache(maxsize=1)
 def families() -> tuple:
-    from llmdoctor.resources import data_path
+    from llmdoctor.resources import data_text
     try:
         import tomllib
     except ModuleNotFoundError:          # Python 3.10
         import tomli as tomllib
-    with open(data_path("parsers.toml"), "rb") as fh:
-        return tuple(tomllib.load(fh).get("family", []))
+    return tuple(tomllib.loads(data_text("parsers.toml")).get("family", []))
 
 
 def match_family(model_type: Optional[str], names: str) -> Optional[dict]:

@@ -18,3 +18,8 @@ def rules_dir() -> Path:
 def data_path(name: str) -> Path:
     """A data table under rules/data/ (e.g. "gpus.csv")."""
     return rules_dir() / "data" / name
+
+
+def data_text(name: str) -> str:
+    """The text of a data table under rules/data/: the one place the planner's and rules' tables are read."""
+    return data_path(name).read_text(encoding="utf-8")

@@ -1,91 +1,89 @@
-"""JSON Schema of the facts document, derived from the dataclasses that produce it.
-
-The records are the single source of truth: docs/json-schema.json is generated from them, and tests
-validate real output against it and fail when the committed file is stale.
+"""One walk over the typed records (dataclasses) that make up the facts document, giving a tree of
+Nodes. The rules' fact checker (diagnose/schema.py) resolves paths in it; the JSON Schema in
+docs/json-schema.json (render/json_schema.py) is written from it. Imports nothing of llmdoctor.
 """
 from __future__ import annotations
 
 import dataclasses
 import types
 import typing
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
-_SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean"}
+
+@dataclass(frozen=True)
+class Node:
+    kind: str                                   # "struct" | "list" | "map" | "any" | "scalar" | "union"
+    fields: tuple = ()                          # struct: ((name, Node), ...)
+    item: Optional["Node"] = None               # list element / map value
+    type_name: str = ""                         # scalar: int | float | str | bool; struct: class name; list: list | tuple
+    cls: Any = field(default=None, compare=False)   # struct: the dataclass
+    nullable: bool = False                      # Optional[...]
+    options: tuple = ()                         # union: the member Nodes
+
+    def child(self, name: str) -> Optional["Node"]:
+        for fname, node in self.fields:
+            if fname == name:
+                return node
+        return None
 
 
-def type_schema(hint: Any) -> dict:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
+ANY = Node("any")
+
+
+def node_for(hint: Any, seen: tuple = ()) -> Node:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Any or hint is object:
+        return ANY
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
-        schema = type_schema(inner[0]) if len(inner) == 1 else {"anyOf": [type_schema(a) for a in inner]}
-        if type(None) in args:
-            schema = {"anyOf": [schema, {"type": "null"}]}
-        return schema
-    if origin is list or hint is list:
-        return {"type": "array", "items": type_schema(args[0]) if args else {}}
-    if origin is tuple:
-        return {"type": "array"}
-    if origin is dict or hint is dict:
-        return {"type": "object", "additionalProperties": type_schema(args[1]) if args else {}}
-    if hint is float:
-        return {"type": ["number", "integer"]}
-    if hint in _SCALARS:
-        return {"type": _SCALARS[hint]}
+        node = node_for(inner[0], seen) if len(inner) == 1 else \
+            Node("union", options=tuple(node_for(a, seen) for a in inner))
+        return dataclasses.replace(node, nullable=True) if type(None) in args else node
+    if origin in (list, tuple, set, frozenset):
+        return Node("list", item=node_for(args[0], seen) if args else ANY,
+                    type_name="tuple" if origin is tuple else "list")
+    if origin is dict:
+        return Node("map", item=node_for(args[1], seen) if len(args) == 2 else ANY)
+    if hint in (list, tuple):
+        return Node("list", item=ANY, type_name=hint.__name__)
+    if hint is dict:
+        return Node("map", item=ANY)
     if dataclasses.is_dataclass(hint):
-        return record_schema(hint)
-    return {}
+        if hint in seen:
+            return ANY
+        hints = typing.get_type_hints(hint)
+        return Node("struct", fields=tuple((f.name, node_for(hints[f.name], seen + (hint,)))
+                                           for f in dataclasses.fields(hint)),
+                    type_name=hint.__name__, cls=hint)
+    if isinstance(hint, type):
+        return Node("scalar", type_name=hint.__name__)
+    return ANY
+
+
+_SCALARS = {"int": "integer", "float": ["number", "integer"], "str": "string", "bool": "boolean"}
+
+
+def json_schema(node: Node) -> dict:
+    """The JSON Schema (draft 2020-12) of a Node."""
+    if node.kind == "union":
+        schema: dict = {"anyOf": [json_schema(o) for o in node.options]}
+    elif node.kind == "list":
+        schema = {"type": "array"} if node.type_name == "tuple" else \
+            {"type": "array", "items": json_schema(node.item) if node.item is not ANY else {}}
+    elif node.kind == "map":
+        schema = {"type": "object", "additionalProperties": json_schema(node.item) if node.item is not ANY else {}}
+    elif node.kind == "scalar" and node.type_name in _SCALARS:
+        schema = {"type": _SCALARS[node.type_name]}
+    elif node.kind == "struct":
+        props = {name: json_schema(child) for name, child in node.fields}
+        schema = {"type": "object", "title": node.type_name, "properties": props,
+                  "required": sorted(props), "additionalProperties": False}
+    else:
+        schema = {}
+    return {"anyOf": [schema, {"type": "null"}]} if node.nullable else schema
 
 
 def record_schema(cls: type) -> dict:
-    hints = typing.get_type_hints(cls)
-    props = {f.name: type_schema(hints[f.name]) for f in dataclasses.fields(cls)}
-    return {"type": "object", "title": cls.__name__, "properties": props,
-            "required": sorted(props), "additionalProperties": False}
-
-
-def document_schema() -> dict:
-    from llmdoctor.checkpoint.spec import ModelInfo
-    from llmdoctor.diagnose import Finding
-    from llmdoctor.diagnose.derived import Derived
-    from llmdoctor.facts import Machine
-    from llmdoctor.plan.records import LaunchCommand, Plan
-    from llmdoctor.report import SCHEMA_VERSION, Verdict
-
-    nullable = lambda cls: {"anyOf": [record_schema(cls), {"type": "null"}]}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "llmdoctor facts document",
-        "type": "object",
-        "properties": {
-            "schema_version": {"const": SCHEMA_VERSION},
-            "tool": {"type": "object", "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
-            "machine": record_schema(Machine),
-            "model": {"anyOf": [_model_schema(ModelInfo), {"type": "null"}]},
-            "plan": nullable(Plan),
-            "command": nullable(LaunchCommand),
-            "derived": nullable(Derived),
-            "findings": {"type": "array", "items": record_schema(Finding)},
-            "alternatives": {"type": "array", "items": record_schema(Plan)},
-            "verdict": record_schema(Verdict),
-        },
-        "required": ["schema_version", "tool", "machine", "model", "plan", "command", "findings"],
-        "additionalProperties": True,
-    }
-
-
-def _model_schema(cls: type) -> dict:
-    schema = record_schema(cls)
-    # model_to_dict drops the untrusted template text from the document
-    template = schema["properties"]["chat_template"]["anyOf"][0]
-    template["properties"].pop("text", None)
-    template["required"] = [r for r in template["required"] if r != "text"]
-    return schema
-
-
-def render_schema() -> str:
-    import json
-    return json.dumps(document_schema(), indent=1, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":   # python -m llmdoctor.schema > docs/json-schema.json
-    print(render_schema(), end="")
+    return json_schema(node_for(cls))

@@ -48,3 +48,28 @@ def pick_template(value) -> Optional[str]:
         chosen = named.get("default") or next((t for t in named.values() if isinstance(t, str)), None)
         return chosen if isinstance(chosen, str) else None
     return None
+
+
+def read_small_text(path: str, limit: int = 1 << 20) -> Optional[str]:
+    """A template file named on a command line, when it is a regular file here of at most `limit` bytes."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > limit:
+            return None
+        with open(path, "rb") as fh:
+            return fh.read(limit).decode("utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def reread_model_template(path: Optional[str], sha256: Optional[str]) -> Optional[str]:
+    """The JSON document drops the template text; read it again (read-only) when the model
+    directory is here and the fingerprint still matches."""
+    if not path or not os.path.isdir(path):
+        return None
+    try:
+        found = find_chat_template(path)
+    except Exception:          # an unreadable template is "unknown", never a crash of the diagnosis
+        return None
+    if found is None or found.sha256 != sha256:
+        return None
+    return found.text

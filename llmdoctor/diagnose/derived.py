@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from llmdoctor.checkpoint.chat_template import read_small_text, reread_model_template
 from llmdoctor.diagnose.template_check import check_template
 
 
@@ -303,7 +304,7 @@ def _template(doc, model, flags, text) -> ChatTemplateCheck:
         value = flags.get(flag)
         if not value or not isinstance(value, str):
             continue
-        body = _read_small(value)
+        body = read_small_text(value)
         if body is None and ("{%" in value or "{{" in value):
             body, where = value, f"flag:--{flag.replace('_', '-')} (inline)"
         else:
@@ -317,7 +318,7 @@ def _template(doc, model, flags, text) -> ChatTemplateCheck:
     if text is None:
         text = ct.get("text")
     if text is None:
-        text = _reread_template(model, ct)
+        text = reread_model_template(model.get("path"), ct.get("sha256"))
     if text is None:
         return ChatTemplateCheck(source=f"model:{ct.get('source')}", error="template text not available")
     return _verdict(text, f"model:{ct.get('source')}")
@@ -326,32 +327,6 @@ def _template(doc, model, flags, text) -> ChatTemplateCheck:
 def _verdict(text: str, where: str) -> ChatTemplateCheck:
     v = check_template(text)
     return ChatTemplateCheck(where, v.developer_role_ok, v.developer_role_error, v.tools_ok, v.tool_calls_ok, v.error)
-
-
-def _read_small(path: str, limit: int = 1 << 20) -> Optional[str]:
-    try:
-        if not os.path.isfile(path) or os.path.getsize(path) > limit:
-            return None
-        with open(path, "rb") as fh:
-            return fh.read(limit).decode("utf-8")
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-
-
-def _reread_template(model: dict, ct: dict) -> Optional[str]:
-    """The JSON document drops the template text; read it again (read-only) when the model
-    directory is here and the fingerprint still matches."""
-    path = model.get("path")
-    if not path or not os.path.isdir(path):
-        return None
-    try:
-        from llmdoctor.checkpoint.chat_template import find_chat_template
-        found = find_chat_template(path)
-    except Exception:          # an unreadable template is "unknown", never a crash of the diagnosis
-        return None
-    if found is None or found.sha256 != ct.get("sha256"):
-        return None
-    return found.text
 
 
 def _context(plan, flags, env, engine) -> Optional[int]:

@@ -1,4 +1,4 @@
-"""The set of fact paths a rule may read, derived from the dataclasses that ARE the schema.
+"""The set of fact paths a rule may read, from the one walk over the records (llmdoctor/schema.py).
 
 A path is a dotted name from one of the document's roots (``machine.gpus[].cc_major``,
 ``command.flags.dtype``, ``derived.chat_template.developer_role_ok``). Lists contribute a ``[]``
@@ -13,51 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-
-@dataclass(frozen=True)
-class Node:
-    kind: str                                   # "struct" | "list" | "map" | "any" | "scalar"
-    fields: tuple = ()                          # struct: ((name, Node), ...)
-    item: Optional["Node"] = None               # list element / map value
-    type_name: str = ""                         # scalar: int | float | str | bool; struct: class name
-    cls: Any = field(default=None, compare=False)   # struct: the dataclass
-
-    def child(self, name: str) -> Optional["Node"]:
-        for fname, node in self.fields:
-            if fname == name:
-                return node
-        return None
-
-
-ANY = Node("any")
-
-
-def _node_for(hint: Any, seen: tuple = ()) -> Node:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if hint is Any or hint is object:
-        return ANY
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        return _node_for(inner[0], seen) if len(inner) == 1 else ANY
-    if origin in (list, tuple, set, frozenset):
-        return Node("list", item=_node_for(args[0], seen) if args else ANY)
-    if origin is dict:
-        return Node("map", item=_node_for(args[1], seen) if len(args) == 2 else ANY)
-    if hint in (list, tuple):
-        return Node("list", item=ANY)
-    if hint is dict:
-        return Node("map", item=ANY)
-    if dataclasses.is_dataclass(hint):
-        if hint in seen:
-            return ANY
-        hints = typing.get_type_hints(hint)
-        return Node("struct", fields=tuple((f.name, _node_for(hints[f.name], seen + (hint,)))
-                                           for f in dataclasses.fields(hint)),
-                    type_name=hint.__name__, cls=hint)
-    if isinstance(hint, type):
-        return Node("scalar", type_name=hint.__name__)
-    return ANY
+from llmdoctor.schema import ANY, Node, node_for
 
 
 @dataclass
@@ -83,7 +39,7 @@ def document_schema() -> Node:
         "command": Optional[LaunchCommand],
         "derived": Derived,
     }
-    return Node("struct", fields=tuple((k, _node_for(v)) for k, v in roots.items()), type_name="Document")
+    return Node("struct", fields=tuple((k, node_for(v)) for k, v in roots.items()), type_name="Document")
 
 
 ROOTS = ("schema_version", "tool", "machine", "model", "plan", "command", "derived")
@@ -110,7 +66,7 @@ def resolve(path: str | list[str], schema: Node | None = None) -> tuple[Optional
     segs = split_path(path) if isinstance(path, str) else path
     walked: list[str] = []
     for seg in segs:
-        if node.kind == "any":
+        if node.kind in ("any", "union"):
             return node, ""
         if seg == "[]":
             if node.kind in ("list", "map"):

@@ -6,6 +6,7 @@ Only rows verified against two sources were taken from the shared knowledge tabl
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,7 +14,7 @@ from typing import Optional
 
 from llmdoctor.facts import Gpu
 from llmdoctor.plan.common import GIB, MIB
-from llmdoctor.resources import data_path
+from llmdoctor.resources import data_text
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,13 @@ def _norm(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def rows() -> tuple[GpuRow, ...]:
-    with open(data_path("gpus.csv"), encoding="utf-8", newline="") as fh:
-        out = []
-        for r in csv.DictReader(fh):
-            out.append(GpuRow(
-                name=r["name"], nvml_name=r["nvml_name"], vendor=r["vendor"],
-                architecture=r["architecture"], compute_capability=r["compute_capability"] or None,
-                vram_gb=float(r["vram_gb"]), nvml_total_mib=int(r["nvml_total_mib"]) if r["nvml_total_mib"] else None,
-                bandwidth_gb_s=float(r["bandwidth_gb_s"]) if r["bandwidth_gb_s"] else None, bus=r["bus"]))
+    out = []
+    for r in csv.DictReader(io.StringIO(data_text("gpus.csv"), newline="")):
+        out.append(GpuRow(
+            name=r["name"], nvml_name=r["nvml_name"], vendor=r["vendor"],
+            architecture=r["architecture"], compute_capability=r["compute_capability"] or None,
+            vram_gb=float(r["vram_gb"]), nvml_total_mib=int(r["nvml_total_mib"]) if r["nvml_total_mib"] else None,
+            bandwidth_gb_s=float(r["bandwidth_gb_s"]) if r["bandwidth_gb_s"] else None, bus=r["bus"]))
     return tuple(out)
 
 

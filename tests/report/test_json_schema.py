@@ -6,7 +6,7 @@ import sys
 import jsonschema
 import pytest
 
-from llmdoctor.schema import render_schema
+from llmdoctor.render.json_schema import render_schema
 
 from ..conftest import FIXTURES, ROOT
 
@@ -14,7 +14,7 @@ SCHEMA = ROOT / "docs" / "json-schema.json"
 
 
 def test_committed_schema_is_current():
-    assert SCHEMA.read_text() == render_schema(), "run: python -m llmdoctor.schema > docs/json-schema.json"
+    assert SCHEMA.read_text() == render_schema(), "run: python -m llmdoctor.render.json_schema > docs/json-schema.json"
 
 
 def cli_json(*args):

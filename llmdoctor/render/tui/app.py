@@ -9,7 +9,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
 
-from llmdoctor.render.json_out import write_json
 from llmdoctor.render.tui.facts_views import MachineView, ModelView, PlanView
 from llmdoctor.render.tui.findings_view import FindingsView
 from llmdoctor.render.tui.help_screen import HelpScreen
@@ -18,7 +17,6 @@ from llmdoctor.render.tui.summary import SummaryPane
 from llmdoctor.render.tui.whatif import WhatIfPanel
 
 TABS = ("summary", "machine", "model", "plan", "findings", "whatif")
-REPORT_FILE = "llmdoctor-report.json"
 
 
 class LLMDoctorApp(App):
@@ -97,9 +95,8 @@ class LLMDoctorApp(App):
         if self.session is None:
             return
         try:
-            with open(REPORT_FILE, "w", encoding="utf-8") as fh:
-                write_json(self.session.report.document(), fh)
+            saved = self.session.save_json(self.session.report)
         except OSError as exc:
             self.notify(f"cannot save: {exc.strerror or exc}", severity="error")
             return
-        self.notify(f"saved {REPORT_FILE}")
+        self.notify(f"saved {saved}")

@@ -27,4 +27,5 @@ class Session:
     report: Any                                   # llmdoctor.report.Report
     replan: Callable[[WhatIf], Any]               # WhatIf -> Report
     rule_doc: Callable[[str], Optional[str]]      # rule code -> markdown doc
-    engines: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "ollama")
+    save_json: Callable[[Any], str]               # Report -> the file it was written to (OSError when it cannot)
+    engines: tuple[str, ...]                      # the engines the what-if panel offers
