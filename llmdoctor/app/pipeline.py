@@ -144,20 +144,19 @@ def make_plans(intent: Intent, inputs: Inputs, prefer_recommended: bool = False)
 
 
 def _recommended_plan(plan, target, model, request, make_plan):
-    check = plan.details.get("command_check") or {}
-    if plan.fits or not check.get("fits"):
+    check = plan.details.command_check
+    if plan.fits or check is None or not check.fits:
         return plan
     from llmdoctor.engines.command import parse_command
-    from llmdoctor.plan.records import PlanRequest
     from llmdoctor.engines.verify import CARRIED
+    from llmdoctor.plan.records import EngineDefaults, PlanRequest
     cmd = parse_command(list(plan.command))
     carried = {k: request.flags[k] for k in CARRIED if k in request.flags}
     better = make_plan(target, model, PlanRequest(engine=plan.engine, engine_version=plan.engine_version,
                                                   flags={**carried, **cmd.flags}, command=cmd))
-    better.details["engine_defaults"] = {"fits": plan.fits, "why": plan.fits_reason}
-    better.assumptions.insert(0, f"planned with the recommended settings; with {plan.engine}'s defaults it "
-                                 f"would not fit: {plan.fits_reason}")
-    return better
+    return replace(better, details=replace(better.details, engine_defaults=EngineDefaults(plan.fits, plan.fits_reason)),
+                   assumptions=[f"planned with the recommended settings; with {plan.engine}'s defaults it "
+                                f"would not fit: {plan.fits_reason}"] + better.assumptions)
 
 
 def _command_for_rules(inputs: Inputs, plan) -> Optional[dict]:

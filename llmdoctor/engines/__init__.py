@@ -52,5 +52,5 @@ def make_plan(target: Any, model: Any, request: Any, verify: bool = True):
     plan = get(request.engine).plan(target, model, request)
     if verify:
         from llmdoctor.engines.verify import verify_command
-        verify_command(plan, target, model, request, lambda t, m, r: make_plan(t, m, r, verify=False))
+        plan = verify_command(plan, target, model, request, lambda t, m, r: make_plan(t, m, r, verify=False))
     return plan

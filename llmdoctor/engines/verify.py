@@ -5,42 +5,46 @@ is planned once more, exactly as given, and the outcome is stored with the plan.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
-from llmdoctor.plan.records import Plan, PlanRequest, Target
+from llmdoctor.plan.records import CommandCheck, Plan, PlanRequest, Recommendation, Target
 
 # request settings that are not engine flags, so a command cannot carry them
 CARRIED = ("quant", "concurrency")
-CONTEXT_FLAG = {"vllm": "max_model_len", "sglang": "context_length", "llamacpp": "ctx_size", "ollama": "num_ctx"}
 MIN_CONTEXT = 4096          # below this an agent cannot work; say it does not fit instead
 
 
 def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
-                   make: Callable[[Target, Any, PlanRequest], Plan]) -> None:
-    """Plan `plan.command` again; if it does not fit, try the largest context that does."""
+                   make: Callable[[Target, Any, PlanRequest], Plan]) -> Plan:
+    """The plan with its command planned again; if that does not fit, with the largest context that does."""
     if not plan.command:
-        return
+        return plan
+    from llmdoctor.engines import get
     from llmdoctor.engines.command import parse_command
     try:
         parsed = parse_command(list(plan.command))
     except ValueError as exc:
-        plan.details["command_check"] = {"fits": None, "why": f"could not re-read the command: {exc}"}
-        return
+        return _with_check(plan, CommandCheck(fits=None, why=f"could not re-read the command: {exc}"))
     flags = {**{k: request.flags[k] for k in CARRIED if k in request.flags}, **parsed.flags}
     again = _replan(target, model, request, parsed, flags, make)
-    key = CONTEXT_FLAG.get(plan.engine)
-    if not again.fits and key and again.max_model_len > MIN_CONTEXT:
+    key = get(plan.engine).context_flag
+    recommendations = plan.recommendations
+    if not again.fits and again.max_model_len > MIN_CONTEXT:
         best = _largest_fitting_context(target, model, request, parsed, flags, key, again.max_model_len, make)
         if best is not None:
             flags[key] = best
             again = _replan(target, model, request, parsed, flags, make)
-            plan.recommendations[key] = {"value": best, "why": "largest context at which the recommended "
-                                                               "settings fit (planned again)"}
-    if again.fits:
-        plan.command = again.command
-    plan.details["command_check"] = {
-        "fits": again.fits, "why": again.fits_reason, "kv_tokens": again.kv_cache.tokens,
-        "max_model_len": again.max_model_len, "max_concurrency": again.max_concurrency}
+            recommendations = {**recommendations, key: Recommendation(
+                best, "largest context at which the recommended settings fit (planned again)")}
+    check = CommandCheck(fits=again.fits, why=again.fits_reason, kv_tokens=again.kv_cache.tokens,
+                         max_model_len=again.max_model_len, max_concurrency=again.max_concurrency)
+    return _with_check(replace(plan, recommendations=recommendations,
+                               command=again.command if again.fits else plan.command), check)
+
+
+def _with_check(plan: Plan, check: CommandCheck) -> Plan:
+    return replace(plan, details=replace(plan.details, command_check=check))
 
 
 def _replan(target, model, request, parsed, flags, make) -> Plan:

@@ -71,7 +71,6 @@ def compare(report: LogReport, plan: Any) -> list[ReconcileRow]:
         add("KV cache (all devices)", "bytes", kv.tokens * kv.bytes_per_token if kv.bytes_per_token else None, kv_actual)
         add("model buffers on GPUs", "bytes", plan.weights.bytes_total - plan.weights.host_bytes,
             f.get("model_buffer_gpu_total_bytes"))
-        add("layers offloaded", "layers", plan.details.get("layers_offloaded"), f.get("layers_offloaded"))
     return rows
 
 

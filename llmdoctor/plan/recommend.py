@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from typing import Any, Optional
 
 from llmdoctor import families
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.plan.common import GIB, cuda_total_bytes
-from llmdoctor.plan.records import Plan, PlanRequest, Target
+from llmdoctor.plan.records import Plan, PlanRequest, Recommendation, Target, VllmMemory
 
 def parsers_for(model: ModelInfo, engine: str = "vllm") -> tuple[Optional[str], Optional[str]]:
     """The tool-call and reasoning parsers of the model's family, in this engine's names (the same
@@ -59,44 +60,44 @@ def valid_tp_sizes(model: ModelInfo, num_gpus: int) -> list[int]:
     return out
 
 
-def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest) -> None:
-    """Fill plan.recommendations and plan.command (vLLM and SGLang)."""
-    rec: dict[str, Any] = {}
+def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
+    """The plan with its recommendations and recommended command (vLLM and SGLang)."""
+    rec: dict[str, Recommendation] = {}
     n = len(target.gpus)
     tps = valid_tp_sizes(model, n)
     if tps:
         tp = max(tps)
-        rec["tensor_parallel_size"] = {"value": tp, "why": f"largest size <= {n} GPUs dividing the attention and KV heads"}
+        rec["tensor_parallel_size"] = Recommendation(tp, f"largest size <= {n} GPUs dividing the attention and KV heads")
         if tp < n and n % tp == 0:
-            rec["pipeline_parallel_size"] = {"value": n // tp, "why": "heads do not divide across all GPUs"}
+            rec["pipeline_parallel_size"] = Recommendation(n // tp, "heads do not divide across all GPUs")
     gpu0 = target.gpus[0] if target.gpus else None
     if gpu0 is not None and gpu0.vendor == "nvidia" and (gpu0.cc_major or 9) < 8:
-        rec["dtype"] = {"value": "half", "why": "no bfloat16 below compute capability 8.0"}
+        rec["dtype"] = Recommendation("half", "no bfloat16 below compute capability 8.0")
     if plan.engine == "vllm":
         gmu, why = safe_gmu(target.gpus[: max(plan.tensor_parallel_size * plan.pipeline_parallel_size, 1)])
         if gmu is not None:
-            rec["gpu_memory_utilization"] = {"value": gmu, "why": why}
+            rec["gpu_memory_utilization"] = Recommendation(gmu, why)
     if plan.max_concurrency < 1.0 and plan.kv_cache.dtype not in ("fp8", "fp8_e4m3", "fp8_e5m2"):
-        rec["kv_cache_dtype"] = {"value": "fp8", "why": "KV cache holds less than one full-length request; fp8 halves it"}
-    fit_len = plan.details.get("max_model_len_for_concurrency")
+        rec["kv_cache_dtype"] = Recommendation("fp8", "KV cache holds less than one full-length request; fp8 halves it")
+    fit_len = plan.details.max_model_len_for_concurrency if isinstance(plan.details, VllmMemory) else None
     if fit_len:
-        rec["max_model_len"] = {"value": fit_len, "why": f"largest context at the requested concurrency "
-                                                        f"{request.flags.get('concurrency', 1)}"}
+        rec["max_model_len"] = Recommendation(fit_len, f"largest context at the requested concurrency "
+                                                       f"{request.flags.get('concurrency', 1)}")
     if model.spec.mtp_layers:
         k = mtp_tokens(n, plan.max_concurrency)
-        rec["speculative_config"] = {"value": {"method": "mtp", "num_speculative_tokens": k},
-                                     "why": "model carries MTP layers; 3 tokens on 1-2 GPUs, 4 on more, fewer when KV is short"}
+        rec["speculative_config"] = Recommendation(
+            {"method": "mtp", "num_speculative_tokens": k},
+            "model carries MTP layers; 3 tokens on 1-2 GPUs, 4 on more, fewer when KV is short")
     tool, reasoning = parsers_for(model, plan.engine)
     if tool:
-        rec["tool_call_parser"] = {"value": tool, "why": f"tool-call format of the {model.model_type} family"}
+        rec["tool_call_parser"] = Recommendation(tool, f"tool-call format of the {model.model_type} family")
     if reasoning:
-        rec["reasoning_parser"] = {"value": reasoning, "why": f"thinking format of the {model.model_type} family"}
-    plan.recommendations = rec
-    plan.command = _command(plan, model, request, rec)
+        rec["reasoning_parser"] = Recommendation(reasoning, f"thinking format of the {model.model_type} family")
+    return replace(plan, recommendations=rec, command=_command(plan, model, request, rec))
 
 
 def _val(rec: dict, key: str, default: Any = None) -> Any:
-    return rec[key]["value"] if key in rec else default
+    return rec[key].value if key in rec else default
 
 
 def _command(plan: Plan, model: ModelInfo, request: PlanRequest, rec: dict) -> list[str]:

@@ -1,12 +1,15 @@
 """Records the planner produces (`plan.*` in the facts document) and consumes (the launch command).
 
 Bytes are ints; per-GPU figures are per tensor-parallel rank. Everything here is JSON-serializable
-with dataclasses.asdict.
+with dataclasses.asdict. A Plan and its parts are immutable: a planner builds them once, and a later
+step (the recommendation, the re-check of the recommended command) derives a new Plan with
+dataclasses.replace. Engine-specific figures are typed records too (VllmKv, SglangMemory, ...), so
+the JSON Schema and the rules' checker see every field.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 
 @dataclass
@@ -38,7 +41,67 @@ class LaunchCommand:
     origin: str = "user"                    # "user": the command given; "recommended": llmdoctor's own
 
 
-@dataclass
+@dataclass(frozen=True)
+class VllmKv:
+    """vLLM's KV cache: blocks and groups (vllm/v1/core/kv_cache_utils.py)."""
+    num_blocks: int
+    bytes_per_block: int
+    groups: list[tuple[str, int]]                # (kind, layers in group) per KV-cache group
+    blocks_per_request: int
+    request_bytes: int                           # what one max_model_len request needs
+    padding_layers: int
+    mamba_padding_pct: Optional[float]
+    estimated_max_model_len: Optional[int]
+    mamba_cache_mode: str
+
+
+@dataclass(frozen=True)
+class SglangKv:
+    """SGLang's token pools (mem_cache/memory_pool.py)."""
+    cell_size: float
+    mamba_slots: Optional[int]
+    mamba_pool_bytes: int
+    max_running_requests: int
+    kv_size_bytes: Optional[int] = None          # MLA: one latent pool
+    k_size_bytes: Optional[int] = None
+    v_size_bytes: Optional[int] = None
+    swa_tokens: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class HostMemory:
+    """llama.cpp's host RAM: CPU-resident weights (mapped or read), host KV, compute and output buffers."""
+    weights_bytes: int
+    resident_weights_bytes: int
+    locked_bytes: int
+    memlock_limit_bytes: Optional[int]
+    kv_bytes: int
+    compute_bytes: int
+    output_bytes: int
+    required_bytes: int
+
+
+@dataclass(frozen=True)
+class LlamacppKv:
+    """llama.cpp's cells, caches and buffers per device (src/llama-kv-cache.cpp, llama-context.cpp)."""
+    n_ctx: int
+    n_ctx_seq: int
+    n_seq_max: int
+    n_stream: int
+    kv_unified: bool
+    swa_cells: Optional[int]                     # per stream; None without SWA layers
+    rs_rows: int
+    k_bytes: int
+    v_bytes: int
+    kv_bytes: int
+    recurrent_state_bytes: int
+    per_device: dict[str, dict[str, int]]        # device ("0", "1", "-1" = CPU) -> buffer -> bytes
+    host: HostMemory
+    compute_terms: dict[str, Any]
+    estimated: list[str]                         # figures llama.cpp measures at run time, estimated here
+
+
+@dataclass(frozen=True)
 class KvCachePlan:
     dtype: str                              # "bf16", "fp16", "fp8_e4m3", "q8_0", ...
     bytes_per_token: int                    # per GPU rank, summed over layers keeping per-token KV
@@ -46,20 +109,43 @@ class KvCachePlan:
     available_bytes_per_gpu: int            # memory given to KV (and recurrent state) per rank
     tokens: int                             # tokens of context the pool holds, as the engine reports
     state_bytes_per_sequence: int = 0       # fixed per-sequence state (mamba/linear), per rank
-    details: dict[str, Any] = field(default_factory=dict)    # engine-specific figures (groups, cells, ...)
+    details: Union[VllmKv, SglangKv, LlamacppKv, None] = None    # the engine's own figures
 
 
-@dataclass
+@dataclass(frozen=True)
+class WeightBreakdown:
+    """Weights by part on the whole model, as vLLM and SGLang load them (plan/weights.py)."""
+    embedding: int
+    lm_head: int
+    layers: int
+    vision: int
+    mtp: int
+    other: int
+    rope_cache_per_rank: int
+    dtype_scale: float
+
+
+@dataclass(frozen=True)
+class GgufPlacement:
+    """Where llama.cpp puts a GGUF's tensors (llama-model.cpp load_tensors)."""
+    per_device: dict[str, int]                   # device ("-1" = CPU) -> bytes
+    n_gpu_layers: int
+    output_device: int
+    experts_on_host: int
+    estimated: bool                              # sizes from config.json and a quant type, no GGUF read
+
+
+@dataclass(frozen=True)
 class WeightsPlan:
     bytes_per_gpu: int                      # what the engine loads on the busiest GPU
     bytes_total: int
     host_bytes: int = 0                     # weights left on the CPU (llama.cpp embeddings, offloaded experts)
     offloaded_bytes: int = 0                # the part of host_bytes that is computed on the CPU (layers,
                                             # experts): not the input embeddings llama.cpp always keeps there
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Union[WeightBreakdown, GgufPlacement, None] = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class GpuMemory:
     """One GPU's memory as the plan spends it (the TUI's memory bar reads this)."""
     index: int
@@ -73,7 +159,7 @@ class GpuMemory:
     free_bytes: int = 0                     # left unused (may be negative when it does not fit)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SpeculativePlan:
     method: str                             # "mtp" | "eagle" | "ngram" | "draft_model"
     num_speculative_tokens: int
@@ -81,7 +167,63 @@ class SpeculativePlan:
     reason: Optional[str] = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class Recommendation:
+    value: Any
+    why: str
+
+
+@dataclass(frozen=True)
+class CommandCheck:
+    """The recommended command, planned once more exactly as printed (engines/verify.py)."""
+    fits: Optional[bool]                    # None: the command could not be read back
+    why: str
+    kv_tokens: Optional[int] = None
+    max_model_len: Optional[int] = None
+    max_concurrency: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class EngineDefaults:
+    """How the engine's own defaults fared, when the plan shows the recommended settings instead."""
+    fits: bool
+    why: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanDetails:
+    command_check: Optional[CommandCheck] = None
+    engine_defaults: Optional[EngineDefaults] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VllmMemory(PlanDetails):
+    """vLLM's budget (vllm/v1/worker/gpu_worker.py determine_available_memory)."""
+    requested_bytes_per_gpu: int
+    non_torch_bytes: int
+    cudagraph_bytes: int
+    max_num_batched_tokens: int
+    num_reqs_profiled: int
+    max_model_len_for_concurrency: Optional[int]
+    requested_memory_formula: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SglangMemory(PlanDetails):
+    """SGLang's static pool split (model_runner.py profile_max_num_token)."""
+    pre_model_load_bytes: int
+    rest_bytes: int
+    non_static_bytes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LlamacppFit(PlanDetails):
+    """llama.cpp: settings it refuses, and what --fit did (common/fit.cpp)."""
+    errors: list[str] = field(default_factory=list)
+    fit: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Plan:
     engine: str
     engine_version: Optional[str]
@@ -105,9 +247,9 @@ class Plan:
     command: list[str]                      # the recommended launch command, argv
     assumptions: list[str] = field(default_factory=list)
     gpus: list[GpuMemory] = field(default_factory=list)
-    recommendations: dict[str, Any] = field(default_factory=dict)   # flag -> recommended value, with why
+    recommendations: dict[str, Recommendation] = field(default_factory=dict)   # flag -> value, with why
     settings: dict[str, Any] = field(default_factory=dict)          # every effective engine setting used
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Union[VllmMemory, SglangMemory, LlamacppFit, PlanDetails] = field(default_factory=PlanDetails)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.plan.common import DTYPE_BYTES, canonical_dtype
+from llmdoctor.plan.records import WeightBreakdown
 
 
 @dataclass
@@ -19,7 +20,7 @@ class RankWeights:
     bytes_per_gpu: int                 # busiest rank
     bytes_total: int
     per_stage: list[int] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Optional[WeightBreakdown] = None
     assumptions: list[str] = field(default_factory=list)
 
 
@@ -73,8 +74,8 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
             b += head // tp + mtp // tp
         per_stage.append(b)
     total = sum(per_layer) + embed + head + vision + mtp + other
-    details = {"embedding": embed, "lm_head": head, "layers": sum(per_layer), "vision": vision,
-               "mtp": mtp, "other": other, "rope_cache_per_rank": rope, "dtype_scale": scale}
+    details = WeightBreakdown(embedding=embed, lm_head=head, layers=sum(per_layer), vision=vision, mtp=mtp,
+                              other=other, rope_cache_per_rank=rope, dtype_scale=scale)
     if model.weights_computed:
         notes.append("weights computed from config.json (no safetensors headers read)")
     return RankWeights(max(per_stage), total, per_stage, details, notes)

@@ -44,7 +44,7 @@ def render_plan(plan, console, model_name: str | None = None, unknown_flags: lis
     if plan.recommendations:
         console.print("[bold]recommended[/bold]")
         for key, item in plan.recommendations.items():
-            console.print(f"  {escape(key)} = {escape(str(item['value']))}  [dim]({escape(item['why'])})[/dim]")
+            console.print(f"  {escape(key)} = {escape(str(item.value))}  [dim]({escape(item.why)})[/dim]")
     if plan.command:
         console.print(Text(command_caption(plan), style="bold"))
         console.print("  " + escape(shlex.join(plan.command)), soft_wrap=True)

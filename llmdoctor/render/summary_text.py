@@ -44,13 +44,13 @@ def findings_text(report, limit: int = 5) -> Text:
 
 def command_caption(plan) -> str:
     """What the printed command is: verified to fit, or the closest there is."""
-    check = (plan.details or {}).get("command_check") if plan is not None else None
-    if not check or check.get("fits") is None:
+    check = plan.details.command_check if plan is not None else None
+    if check is None or check.fits is None:
         return "Recommended launch command:"
-    if check["fits"]:
-        return (f"Recommended launch command (planned again: fits, {check['kv_tokens']:,} KV tokens, "
-                f"{check['max_concurrency']:.2f}× at {check['max_model_len']:,}):")
-    return f"No launch command fits this machine ({check['why']}). The closest one:"
+    if check.fits:
+        return (f"Recommended launch command (planned again: fits, {check.kv_tokens:,} KV tokens, "
+                f"{check.max_concurrency:.2f}× at {check.max_model_len:,}):")
+    return f"No launch command fits this machine ({check.why}). The closest one:"
 
 
 def command_text(plan) -> str:

@@ -76,11 +76,11 @@ def _cpu_qwen3_30b_plan():
 
 def _ollama_11656(Case):
     url = "https://github.com/ollama/ollama/issues/11656"
-    host = lambda key: lambda: _cpu_qwen3_30b_plan().kv_cache.details["host"][key] / MIB
+    host = lambda key: lambda: getattr(_cpu_qwen3_30b_plan().kv_cache.details.host, key) / MIB
     name = "ollama-11656 Qwen3-30B-A3B CPU 16k"
     return [
         Case(name, url, "llamacpp", "CPU KV buffer (MiB), 16384 cells f16", 1536.0,
-             lambda: _cpu_qwen3_30b_plan().kv_cache.details["kv_bytes"] / MIB, 0.1, unit="MiB"),
+             lambda: _cpu_qwen3_30b_plan().kv_cache.details.kv_bytes / MIB, 0.1, unit="MiB"),
         Case(name, url, "llamacpp", "CPU_Mapped model buffer (MiB), Q4_K_M sized from config.json", 17754.15,
              lambda: _cpu_qwen3_30b_plan().weights.host_bytes / MIB, 2.5,
              "the file's type is inferred (the tag's default); sizes from llama-quant.cpp's Q4_K_M recipe", unit="MiB"),

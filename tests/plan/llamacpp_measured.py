@@ -60,7 +60,7 @@ def planned_buffers(plan, devices: list[str]) -> dict:
     det = plan.kv_cache.details
     host = "CUDA_Host" if devices else "CPU"          # pinned host buffers when a CUDA device exists
     out: dict = {}
-    for dev, parts in det["per_device"].items():
+    for dev, parts in det.per_device.items():
         name = devices[int(dev)] if dev != "-1" else "CPU"
         if parts["model"]:
             out[("model", name)] = parts["model"] / MIB
@@ -70,7 +70,7 @@ def planned_buffers(plan, devices: list[str]) -> dict:
             out[("RS", name)] = parts["state"] / MIB
         if parts["compute"]:
             out[("compute", name if dev != "-1" else host)] = parts["compute"] / MIB
-    out[("output", host)] = det["host"]["output_bytes"] / MIB
+    out[("output", host)] = det.host.output_bytes / MIB
     return out
 
 

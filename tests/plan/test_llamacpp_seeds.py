@@ -31,13 +31,13 @@ def test_seed004_qwen3_32b_q4_k_m_does_not_fit_16gb():
     plan = _plan(target_what_if("NVIDIA A10", vram_gib=16), "Qwen--Qwen3-32B", [], "Q4_K_M")
     assert 19.5e9 < plan.weights.bytes_total < 20.1e9          # the real file: 19.76 GB, not 13.2
     assert not plan.fits and "does not fit" in plan.fits_reason and "19.8 GB" in plan.fits_reason
-    assert plan.weights.details["n_gpu_layers"] < 65            # --fit would spill layers to the CPU
+    assert plan.weights.details.n_gpu_layers < 65            # --fit would spill layers to the CPU
 
 
 def test_seed004_a10_has_24gb_and_fits_only_with_a_limited_context():
     plan = _plan(_machine("a10-24gb.json"), "Qwen--Qwen3-32B", [], "Q4_K_M")
     assert plan.gpus[0].total_bytes > 22 * GiB
-    assert plan.fits and plan.weights.details["n_gpu_layers"] == 65
+    assert plan.fits and plan.weights.details.n_gpu_layers == 65
     # 256 KiB of f16 KV per token (64 layers x 8 heads x 128 x 2 x 2 B): --fit cuts 40960 down
     assert plan.kv_cache.bytes_per_token == 64 * 8 * 128 * 2 * 2
     assert 4096 <= plan.kv_cache.tokens < 16384 and plan.kv_cache.tokens % 256 == 0
@@ -55,16 +55,16 @@ def test_seed000_qwen35_122b_on_two_4080_super_fits_with_older_llamacpp():
     assert 40e9 < plan.weights.bytes_total < 44e9               # ~42 GB file
     assert plan.fits, plan.fits_reason
     det = plan.kv_cache.details
-    assert (plan.kv_cache.tokens, plan.max_model_len, det["n_stream"]) == (262144, 131072, 2)
+    assert (plan.kv_cache.tokens, plan.max_model_len, det.n_stream) == (262144, 131072, 2)
     # 12 full-attention layers x 2 KV heads x 256 x (K+V), q8_0 = 34 bytes per 32 elements
     assert plan.kv_cache.bytes_per_token == 12 * 2 * 2 * 256 * 34 // 32
-    assert det["kv_bytes"] == 262144 * plan.kv_cache.bytes_per_token      # 3264 MiB
+    assert det.kv_bytes == 262144 * plan.kv_cache.bytes_per_token      # 3264 MiB
     # 36 GDN layers of F32 state: (3 x 12288 + 128 x 128 x 64) x 4 B per sequence, 2 sequences
-    assert det["recurrent_state_bytes"] == 2 * 36 * (3 * 12288 + 128 * 128 * 64) * 4
+    assert det.recurrent_state_bytes == 2 * 36 * (3 * 12288 + 128 * 128 * 64) * 4
     assert len(plan.gpus) == 2 and all(g.weights_bytes > 15 * GiB for g in plan.gpus)
-    host = det["host"]
-    assert host["resident_weights_bytes"] == host["weights_bytes"] > 0    # --no-mmap: token_embd read in
-    assert host["locked_bytes"] > host["memlock_limit_bytes"]             # ulimit -l 8 MiB
+    host = det.host
+    assert host.resident_weights_bytes == host.weights_bytes > 0    # --no-mmap: token_embd read in
+    assert host.locked_bytes > host.memlock_limit_bytes             # ulimit -l 8 MiB
     assert any("failed to mlock" in a for a in plan.assumptions)
     assert plan.max_concurrency == 2
 
@@ -102,5 +102,5 @@ def test_quantized_v_without_flash_attention_is_an_error():
 def test_moe_that_does_not_fit_gets_an_n_cpu_moe_recommendation():
     plan = _plan(_machine("a10-24gb.json"), "Qwen--Qwen3-Coder-30B-A3B-Instruct", ["-c", "32768"], "Q5_K_M")
     assert not plan.fits
-    rec = plan.recommendations["n_cpu_moe"]["value"]
+    rec = plan.recommendations["n_cpu_moe"].value
     assert 1 <= rec < 48 and "--n-cpu-moe" in plan.command

@@ -53,10 +53,10 @@ def test_parallel_slots_are_separate_streams_of_num_ctx():
                  {"OLLAMA_NUM_PARALLEL": "2", "OLLAMA_KV_CACHE_TYPE": "q8_0", "OLLAMA_FLASH_ATTENTION": "1"})
     det = plan.kv_cache.details
     # 48 GiB -> tier 262144, clipped to Qwen3-32B's 40960; -c 40960 x 2, -np 2, no -kvu
-    assert plan.max_model_len == 40960 and det["n_stream"] == 2 and not det["kv_unified"]
+    assert plan.max_model_len == 40960 and det.n_stream == 2 and not det.kv_unified
     assert plan.kv_cache.tokens == 81920 and plan.max_concurrency == 2
     assert plan.kv_cache.dtype == "q8_0"
-    assert det["kv_bytes"] == 81920 * 64 * 8 * 128 * 2 * 34 // 32
+    assert det.kv_bytes == 81920 * 64 * 8 * 128 * 2 * 34 // 32
     llama = plan.settings["llama_server_argv"]
     assert llama[llama.index("-c") + 1] == "81920" and "-kvu" not in llama
     assert plan.settings["num_batch"] == 2048 or plan.settings["num_batch"] == 1024

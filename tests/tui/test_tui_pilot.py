@@ -49,7 +49,7 @@ def test_summary_then_what_if_context_recomputes():
             first = app.session.report.plan
             # no launch command given: the report leads with the recommended settings, which fit
             assert first.max_model_len == 40960 and first.fits and first.kv_cache.dtype == "fp8"
-            assert not first.details["engine_defaults"]["fits"]
+            assert not first.details.engine_defaults.fits
             await pilot.press("6")
             assert app.query_one("#tabs").active == "whatif"
             field = app.query_one("#wi-max_model_len")

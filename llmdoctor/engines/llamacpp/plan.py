@@ -16,7 +16,7 @@ from llmdoctor.engines.llamacpp.quant_sizes import estimate_from_config
 from llmdoctor.engines.llamacpp.memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
                                             context_cells, output_buffer_bytes)
 from llmdoctor.engines.llamacpp.weights import CPU, Placement, WeightSource, place
-from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, Target, WeightsPlan
+from llmdoctor.plan.records import GgufPlacement, GpuMemory, HostMemory, KvCachePlan, LlamacppFit, LlamacppKv, Plan, PlanRequest, Recommendation, Target, WeightsPlan
 
 NEWEST = "0c1e57098"
 FIT_MARGIN = 1024 * MiB           # common/common.h fit_params_target
@@ -101,8 +101,8 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
         reason += f"; weights {total_w / 1e9:.1f} GB"
     recs = _recommend(model, src, settings, flags, free, n_ctx_train, ev, fits)
     gpu_rows = _gpu_rows(gpus, free, ev)
-    host = _host(ev, eff, target, settings)
-    assumptions += host.pop("notes")
+    host, host_notes = _host(ev, eff, target, settings)
+    assumptions += host_notes
     kv_total = ev.cache.kv_bytes + ev.cache.state_bytes
     per_token = _kv_bytes_per_token(ev.cache)
     busiest = max(range(len(gpus)), key=lambda d: ev.used(d)) if gpus else CPU
@@ -110,15 +110,15 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     concurrency = min(ev.cells.n_seq_max, ev.cells.n_ctx // n_ctx_seq) if n_ctx_seq else 0
     decode = _decode(model, src, ev, gpus, per_token, min(n_ctx_seq, DECODE_CONTEXT), assumptions)
     command = _command(request, model, settings, flags, recs)
-    details = {
-        "n_ctx": ev.cells.n_ctx, "n_ctx_seq": n_ctx_seq, "n_seq_max": ev.cells.n_seq_max,
-        "n_stream": ev.cells.n_stream, "kv_unified": ev.cells.unified, "swa_cells": ev.cache.swa_cells,
-        "rs_rows": ev.cache.rs_rows, "k_bytes": ev.cache.k_bytes, "v_bytes": ev.cache.v_bytes,
-        "kv_bytes": ev.cache.kv_bytes, "recurrent_state_bytes": ev.cache.state_bytes,
-        "per_device": {str(k): v for k, v in ev.device.items()}, "host": host,
-        "compute_terms": ev.compute_terms, "estimated": ["compute buffers", "CUDA context"]
+    details = LlamacppKv(
+        n_ctx=ev.cells.n_ctx, n_ctx_seq=n_ctx_seq, n_seq_max=ev.cells.n_seq_max,
+        n_stream=ev.cells.n_stream, kv_unified=ev.cells.unified, swa_cells=ev.cache.swa_cells,
+        rs_rows=ev.cache.rs_rows, k_bytes=ev.cache.k_bytes, v_bytes=ev.cache.v_bytes,
+        kv_bytes=ev.cache.kv_bytes, recurrent_state_bytes=ev.cache.state_bytes,
+        per_device={str(k): v for k, v in ev.device.items()}, host=host,
+        compute_terms=ev.compute_terms, estimated=["compute buffers", "CUDA context"]
         + (["weights (GGUF size from config)"] if src.estimated else []),
-    }
+    )
     return Plan(
         engine="llamacpp", engine_version=version, engine_version_source=version_source,
         target=target.source, num_gpus=len(gpus), tensor_parallel_size=1,
@@ -137,9 +137,9 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
             bytes_total=src.embedding + src.output + sum(src.per_layer),
             host_bytes=ev.placement.device_bytes.get(CPU, 0),
             offloaded_bytes=max(ev.placement.device_bytes.get(CPU, 0) - src.embedding, 0) if gpus else 0,
-            details={"per_device": {str(k): v for k, v in ev.placement.device_bytes.items()},
-                     "n_gpu_layers": ev.placement.n_gpu_layers, "output_device": ev.placement.output_device,
-                     "experts_on_host": ev.placement.expert_bytes_on_host, "estimated": src.estimated}),
+            details=GgufPlacement(per_device={str(k): v for k, v in ev.placement.device_bytes.items()},
+                                  n_gpu_layers=ev.placement.n_gpu_layers, output_device=ev.placement.output_device,
+                                  experts_on_host=ev.placement.expert_bytes_on_host, estimated=src.estimated)),
         activation_bytes_per_gpu=max((ev.device.get(d, {}).get("compute", 0) for d in range(len(gpus))), default=0),
         gpu_memory_utilization=None, speculative=None,
         decode_tokens_per_s=decode, prefill_tokens_per_s=None,
@@ -148,7 +148,7 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
         settings={**{k: v for k, v in eff.items()}, "n_ctx": ev.cells.n_ctx, "n_seq_max": settings.n_seq_max,
                   "kv_unified": settings.unified, "flash_attn_resolved": settings.flash_attn,
                   "n_gpu_layers_resolved": ev.placement.n_gpu_layers, "n_cpu_moe_resolved": settings.n_cpu_moe},
-        details={"errors": errors, "fit": fit_log},
+        details=LlamacppFit(errors=errors, fit=fit_log),
     )
 
 
@@ -407,7 +407,7 @@ def _gpu_rows(gpus: list, free: list[int], ev: Evaluation) -> list[GpuMemory]:
     return rows
 
 
-def _host(ev: Evaluation, eff: dict, target: Target, s: Settings) -> dict:
+def _host(ev: Evaluation, eff: dict, target: Target, s: Settings) -> tuple[HostMemory, list[str]]:
     """Host RAM: CPU-resident weights (mapped or read), host KV, host compute, output buffer."""
     cpu = ev.device.get(CPU, {})
     weights = cpu.get("model", 0)
@@ -430,10 +430,10 @@ def _host(ev: Evaluation, eff: dict, target: Target, s: Settings) -> dict:
                      "llama.cpp warns 'failed to mlock' and runs unlocked (raise ulimit -l)")
     if any(getattr(g, "unified_memory", False) for g in target.gpus):
         notes.append("unified memory: host buffers and GPU buffers come out of the same RAM")
-    return {"weights_bytes": weights, "resident_weights_bytes": weights if resident else 0,
-            "locked_bytes": locked, "memlock_limit_bytes": limit, "kv_bytes": cpu.get("kv", 0) + cpu.get("state", 0),
-            "compute_bytes": cpu.get("compute", 0), "output_bytes": ev.host["output"],
-            "required_bytes": (weights if resident else 0) + other, "notes": notes}
+    return HostMemory(weights_bytes=weights, resident_weights_bytes=weights if resident else 0,
+                      locked_bytes=locked, memlock_limit_bytes=limit, kv_bytes=cpu.get("kv", 0) + cpu.get("state", 0),
+                      compute_bytes=cpu.get("compute", 0), output_bytes=ev.host["output"],
+                      required_bytes=(weights if resident else 0) + other), notes
 
 
 def _decode(model, src: WeightSource, ev: Evaluation, gpus: list, kv_per_token: int, context: int,
@@ -468,27 +468,27 @@ def _decode(model, src: WeightSource, ev: Evaluation, gpus: list, kv_per_token: 
 
 
 def _recommend(model, src, s: Settings, flags: dict, free: list[int], n_ctx_train: int, ev: Evaluation,
-               fits: bool) -> dict:
-    recs: dict[str, Any] = {}
+               fits: bool) -> dict[str, Recommendation]:
+    recs: dict[str, Recommendation] = {}
     if not free:
         return recs
     if s.n_cpu_moe and "n_cpu_moe" not in flags:
-        recs["n_cpu_moe"] = {"value": s.n_cpu_moe, "why": "what --fit would choose: the smallest --n-cpu-moe "
-                                                           "that leaves the fit margin free on every GPU"}
+        recs["n_cpu_moe"] = Recommendation(s.n_cpu_moe, "what --fit would choose: the smallest --n-cpu-moe "
+                                                           "that leaves the fit margin free on every GPU")
     elif s.n_gpu_layers >= 0 and s.n_gpu_layers <= len(src.per_layer) and "n_gpu_layers" not in flags:
-        recs["n_gpu_layers"] = {"value": s.n_gpu_layers, "why": "what --fit would choose: most layers that "
-                                                                "leave the fit margin free on every GPU"}
+        recs["n_gpu_layers"] = Recommendation(s.n_gpu_layers, "what --fit would choose: most layers that "
+                                                                "leave the fit margin free on every GPU")
     if not _meets_margins(ev, free, s.fit_margin):
         best = _place_to_fit(model, src, _with(s, n_gpu_layers=-1, n_cpu_moe=0), free, n_ctx_train)
         if best is not None:
             if best.n_cpu_moe:
-                recs["n_cpu_moe"] = {"value": best.n_cpu_moe, "why": "smallest --n-cpu-moe that leaves 1 GiB free per GPU"}
+                recs["n_cpu_moe"] = Recommendation(best.n_cpu_moe, "smallest --n-cpu-moe that leaves 1 GiB free per GPU")
             if best.n_gpu_layers <= len(src.per_layer):
-                recs["n_gpu_layers"] = {"value": best.n_gpu_layers, "why": "most layers that leave 1 GiB free per GPU"}
+                recs["n_gpu_layers"] = Recommendation(best.n_gpu_layers, "most layers that leave 1 GiB free per GPU")
         ctx = _largest_ctx(model, src, s, free, n_ctx_train)
         if ctx:
-            recs["ctx_size"] = {"value": ctx, "why": "largest -c (multiple of 256) that leaves 1 GiB free per GPU "
-                                                     "with every layer on the GPU"}
+            recs["ctx_size"] = Recommendation(ctx, "largest -c (multiple of 256) that leaves 1 GiB free per GPU "
+                                                     "with every layer on the GPU")
     return recs
 
 
@@ -516,7 +516,7 @@ def _command(request: PlanRequest, model: Any, s: Settings, flags: dict, recs: d
         name = os.path.basename(where if os.path.isdir(where) else os.path.dirname(where)) or "model"
         path = f"{name.split('--')[-1]}-{flags.get('quant') or 'Q4_K_M'}.gguf"      # the GGUF to get
     argv = ["llama-server", "-m", path]
-    ctx = recs.get("ctx_size", {}).get("value") if "ctx_size" not in flags and not recs.get("n_cpu_moe") else None
+    ctx = recs["ctx_size"].value if "ctx_size" in recs and "ctx_size" not in flags and "n_cpu_moe" not in recs else None
     if s.n_ctx_req or ctx:
         argv += ["-c", str(ctx or s.n_ctx_req)]
     if "parallel" in flags:
@@ -524,9 +524,9 @@ def _command(request: PlanRequest, model: Any, s: Settings, flags: dict, recs: d
     if flags.get("kv_unified"):
         argv.append("-kvu")
     if "n_cpu_moe" in recs:
-        argv += ["--n-cpu-moe", str(recs["n_cpu_moe"]["value"])]
+        argv += ["--n-cpu-moe", str(recs["n_cpu_moe"].value)]
     elif "n_gpu_layers" in recs:
-        argv += ["-ngl", str(recs["n_gpu_layers"]["value"])]
+        argv += ["-ngl", str(recs["n_gpu_layers"].value)]
     elif "n_gpu_layers" in flags:
         argv += ["-ngl", str(flags["n_gpu_layers"])]
     elif s.n_cpu_moe:

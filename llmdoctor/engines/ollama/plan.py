@@ -9,11 +9,12 @@ Sources (ollama/ollama@fb3076099): `server/routes.go` (VRAM-tier default num_ctx
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Optional
 
 from llmdoctor.plan.common import vtuple
 from llmdoctor.engines.llamacpp.plan import plan_llamacpp, weight_source
-from llmdoctor.plan.records import LaunchCommand, Plan, PlanRequest, Target
+from llmdoctor.plan.records import LaunchCommand, Plan, PlanRequest, Recommendation, Target
 
 NEWEST = "0.30.0"
 GiB, MiB = 2**30, 2**20
@@ -79,19 +80,21 @@ def plan_ollama(target: Target, model: Any, request: PlanRequest) -> Plan:
             "-b", str(batch), "-ub", str(batch), "--log-verbosity", "4"]
     cmd = LaunchCommand(engine="llamacpp", argv=argv, program="llama-server", model=model.path, flags=ll_flags)
     plan = plan_llamacpp(target, model, PlanRequest(engine="llamacpp", flags=ll_flags, command=cmd))
-    plan.engine, plan.engine_version = "ollama", version
-    plan.engine_version_source = "flag" if request.engine_version else "assumed-newest"
-    plan.assumptions = notes + [f"Ollama starts llama-server with: {' '.join(argv[3:])}"] + plan.assumptions
-    plan.max_model_len = num_ctx
-    plan.max_concurrency = float(np_)
-    plan.settings.update({"num_ctx": num_ctx, "num_parallel": np_, "num_batch": batch, "kv_cache_type": kv_type,
-                          "flash_attention": fa, "num_ctx_auto": auto_ctx, "llama_server_argv": argv})
-    plan.command = _ollama_command(request, flags, model, num_ctx, np_, kv_type, fa, plan)
+    recommendations = dict(plan.recommendations)
     if auto_ctx and not plan.fits and num_ctx > 4096:
         lower = 32768 if num_ctx > 32768 else 4096
-        plan.recommendations["num_ctx"] = {"value": lower, "why": "Ollama retries an automatic context once at "
-                                                                   "the next lower tier after an OOM"}
-    return plan
+        recommendations["num_ctx"] = Recommendation(lower, "Ollama retries an automatic context once at "
+                                                           "the next lower tier after an OOM")
+    return replace(
+        plan, engine="ollama", engine_version=version,
+        engine_version_source="flag" if request.engine_version else "assumed-newest",
+        assumptions=notes + [f"Ollama starts llama-server with: {' '.join(argv[3:])}"] + plan.assumptions,
+        max_model_len=num_ctx, max_concurrency=float(np_),
+        settings={**plan.settings, "num_ctx": num_ctx, "num_parallel": np_, "num_batch": batch,
+                  "kv_cache_type": kv_type, "flash_attention": fa, "num_ctx_auto": auto_ctx,
+                  "llama_server_argv": argv},
+        command=_ollama_command(flags, num_ctx, np_, kv_type, fa, plan.recommendations),
+        recommendations=recommendations)
 
 
 def _flash_attention(env_value: Optional[bool], gpus: list) -> str:
@@ -129,14 +132,14 @@ def _auto_batch(eff_ctx: int, model, file_bytes: int, gpus: list, fa: str, notes
     return batch
 
 
-def _ollama_command(request, flags, model, num_ctx, np_, kv_type, fa, plan) -> list[str]:
+def _ollama_command(flags, num_ctx, np_, kv_type, fa, recommendations: dict) -> list[str]:
     """`env OLLAMA_...=... ollama serve` plus the num_ctx to set (Modelfile PARAMETER / request option)."""
     env = [f"OLLAMA_CONTEXT_LENGTH={num_ctx}", f"OLLAMA_NUM_PARALLEL={np_}"]
     if kv_type != "f16":
         env.append(f"OLLAMA_KV_CACHE_TYPE={kv_type}")
     if fa != "auto":
         env.append(f"OLLAMA_FLASH_ATTENTION={'1' if fa == 'on' else '0'}")
-    ngl = plan.recommendations.get("n_gpu_layers", {}).get("value")
+    ngl = recommendations["n_gpu_layers"].value if "n_gpu_layers" in recommendations else None
     cmd = ["env", *env, "ollama", "serve"]
     if ngl is not None:
         cmd += ["#", f"num_gpu={ngl}"]

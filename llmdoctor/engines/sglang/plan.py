@@ -14,7 +14,7 @@ from typing import Any, Optional
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
 from llmdoctor.engines.sglang import flags as flags_sglang
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes, resolve_version
-from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, WeightsPlan
+from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
 from llmdoctor.plan.weights import rank_weights
 
@@ -219,8 +219,8 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         kv_cache=KvCachePlan(dtype=kv_dtype if kv_dtype != "auto" else dtype, bytes_per_token=bytes_per_token,
                              block_size=page, available_bytes_per_gpu=max(kv_rest, 0), tokens=tokens,
                              state_bytes_per_sequence=cells["state"],
-                             details={**kv_size, "cell_size": cell, "mamba_slots": mamba_slots,
-                                      "mamba_pool_bytes": mamba_pool, "max_running_requests": max_running}),
+                             details=SglangKv(**kv_size, cell_size=cell, mamba_slots=mamba_slots,
+                                              mamba_pool_bytes=mamba_pool, max_running_requests=max_running)),
         max_model_len=context_len, max_concurrency=round(tokens / context_len, 4) if context_len else 0.0,
         weights=WeightsPlan(bytes_per_gpu=weights, bytes_total=rw.bytes_total, details=rw.details),
         activation_bytes_per_gpu=int(pre * (1 - mfs)), gpu_memory_utilization=mfs,
@@ -232,8 +232,7 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         command=[], assumptions=notes, gpus=gpu_mem,
         settings={**f, "mem_fraction_static": mfs, "chunked_prefill_size": chunk, "cuda_graph_max_bs": max_bs,
                   "context_length": context_len, "dtype": dtype, "tp_size": tp, "pp_size": pp},
-        details={"pre_model_load_bytes": pre, "rest_bytes": rest, "non_static_bytes": int(pre * (1 - mfs))},
+        details=SglangMemory(pre_model_load_bytes=pre, rest_bytes=rest, non_static_bytes=int(pre * (1 - mfs))),
     )
     from llmdoctor.plan.recommend import recommend
-    recommend(plan, target, model, request)
-    return plan
+    return recommend(plan, target, model, request)

@@ -14,7 +14,7 @@ import math
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm import flags as flags_vllm
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes, resolve_version
-from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, WeightsPlan
+from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
 from llmdoctor.plan.weights import rank_weights
@@ -229,7 +229,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     speculative = None
     if method:
         speculative = SpeculativePlan(method=method, num_speculative_tokens=num_spec,
-                                      extra_bytes_per_gpu=rw.details.get("mtp", 0) // tp)
+                                      extra_bytes_per_gpu=rw.details.mtp // tp)
     settings = {k: v for k, v in s.items()}
     settings.update({"dtype": dtype, "max_model_len": M, "max_num_batched_tokens": T, "block_size": kv.block_size,
                      "tensor_parallel_size": tp, "pipeline_parallel_size": pp})
@@ -239,22 +239,21 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         kv_cache=KvCachePlan(dtype=kv_dtype if kv_dtype != "auto" else dtype, bytes_per_token=kv.bytes_per_token,
                              block_size=kv.block_size, available_bytes_per_gpu=max(available, 0), tokens=kv.tokens,
                              state_bytes_per_sequence=kv.state_bytes_per_sequence,
-                             details={"num_blocks": kv.num_blocks, "bytes_per_block": kv.bytes_per_block,
-                                      "groups": kv.groups, "blocks_per_request": kv.blocks_per_request,
-                                      "request_bytes": kv.request_bytes, "padding_layers": kv.padding_layers,
-                                      "mamba_padding_pct": kv.mamba_padding_pct,
-                                      "estimated_max_model_len": kv.estimated_max_model_len,
-                                      "mamba_cache_mode": ks.mamba_cache_mode}),
+                             details=VllmKv(num_blocks=kv.num_blocks, bytes_per_block=kv.bytes_per_block,
+                                            groups=kv.groups, blocks_per_request=kv.blocks_per_request,
+                                            request_bytes=kv.request_bytes, padding_layers=kv.padding_layers,
+                                            mamba_padding_pct=kv.mamba_padding_pct,
+                                            estimated_max_model_len=kv.estimated_max_model_len,
+                                            mamba_cache_mode=ks.mamba_cache_mode)),
         max_model_len=M, max_concurrency=round(kv.concurrency, 4),
         weights=WeightsPlan(bytes_per_gpu=weights, bytes_total=rw.bytes_total, details=rw.details),
         activation_bytes_per_gpu=activation, gpu_memory_utilization=gmu, speculative=speculative,
         decode_tokens_per_s=round(speed.tokens_per_s, 1) if speed.tokens_per_s else None, prefill_tokens_per_s=None,
         fits=fits, fits_reason=reason, command=[], assumptions=notes, gpus=gpu_mem, settings=settings,
-        details={"requested_bytes_per_gpu": requested, "non_torch_bytes": non_torch, "cudagraph_bytes": cudagraph,
-                 "max_num_batched_tokens": T, "num_reqs_profiled": num_reqs,
-                 "max_model_len_for_concurrency": fit_len,
-                 "requested_memory_formula": f"{'ceil' if at_least(version, '0.29.0') else 'int'}(total x gmu)"},
+        details=VllmMemory(requested_bytes_per_gpu=requested, non_torch_bytes=non_torch, cudagraph_bytes=cudagraph,
+                           max_num_batched_tokens=T, num_reqs_profiled=num_reqs,
+                           max_model_len_for_concurrency=fit_len,
+                           requested_memory_formula=f"{'ceil' if at_least(version, '0.29.0') else 'int'}(total x gmu)"),
     )
     from llmdoctor.plan.recommend import recommend
-    recommend(plan, target, model, request)
-    return plan
+    return recommend(plan, target, model, request)
