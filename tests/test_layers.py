@@ -2,6 +2,7 @@
 packages form a cycle), and the planner, the engines, the rule evaluator and the renderers touch no
 files. A new package must be given a layer here."""
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,29 @@ def test_engines_are_reached_through_the_registry():
             if module and module.startswith("llmdoctor.engines.") and module.split(".")[2] in names:
                 offenders.append(f"{rel}:{node.lineno} imports {module}")
     assert offenders == []
+
+
+def test_version_behaviour_lives_in_tables():
+    """The planners ask a version table (engines/NAME/versions.py) instead of comparing versions inline."""
+    offenders = []
+    for rel, top, tree in _modules():
+        if top != "engines" or rel.endswith("versions.py"):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("at_least", "vtuple"):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == []
+
+
+def test_every_version_row_names_its_source():
+    from llmdoctor import engines
+    from llmdoctor.plan.common import vtuple
+    import importlib
+    for engine in engines.names():
+        try:
+            table = importlib.import_module(f"llmdoctor.engines.{engine}.versions").CHANGES
+        except ModuleNotFoundError:
+            continue
+        for name, change in table.items():
+            assert vtuple(change.since) > (0, 0, 0) and change.what, (engine, name)
+            assert re.search(r"[\w/]+\.(py|go|cpp|h)\b", change.source), (engine, name, change.source)

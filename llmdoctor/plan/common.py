@@ -1,7 +1,8 @@
 """Small shared helpers of the planner: units, versions, dtype sizes, the CUDA-visible total."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -79,3 +80,15 @@ def resolve_version(request: Any, target: Any, package: str, newest: str) -> tup
     if request.engine_version:
         return request.engine_version, "command"
     return newest, "assumed-newest"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One behaviour an engine version introduced, and where in the engine's source it lives."""
+    since: str                      # first version that has it (versions between those read count as the later)
+    what: str
+    source: str                     # file · function, and the versions read on either side
+
+
+def has_change(table: Mapping[str, Change], name: str, version: Optional[str]) -> bool:
+    return at_least(version, table[name].since)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Optional
 
-from llmdoctor.plan.common import vtuple
+from llmdoctor.engines.ollama.versions import has
 from llmdoctor.engines.llamacpp.plan import plan_llamacpp, weight_source
 from llmdoctor.plan.records import LaunchCommand, Plan, PlanRequest, Recommendation, Target
 
@@ -27,10 +27,10 @@ _FAMILY = {"qwen3_5_moe_text": "qwen35moe", "qwen3_5_moe": "qwen35moe", "qwen3_5
 
 
 def default_num_ctx(version: Optional[str], gpus: list, overhead: int) -> tuple[int, str]:
-    v = vtuple(version or NEWEST)
-    if v < (0, 6, 7):
+    v = version or NEWEST
+    if not has("num_ctx_4096", v):
         return 2048, "Ollama < 0.6.7 default num_ctx 2048"
-    if v < (0, 15, 5):
+    if not has("num_ctx_by_vram", v):
         return 4096, "Ollama 0.6.7-0.15.4 default num_ctx 4096"
     total = sum(max((g.memory_total_bytes or 0) - overhead, 0) for g in gpus)
     ctx = 262144 if total >= 47 * GiB else 32768 if total >= 23 * GiB else 4096
@@ -47,7 +47,7 @@ def plan_ollama(target: Target, model: Any, request: PlanRequest) -> Plan:
     flags = dict(request.flags)
     version = request.engine_version or NEWEST
     notes: list[str] = []
-    if vtuple(version) < (0, 30, 0):
+    if not has("llama_server_runner", version):
         notes.append(f"Ollama {version} predates v0.30 (llama-server for all GGUF models): its own runner and "
                      "estimator place layers differently; figures below are llama-server's")
     n_ctx_train = model.spec.max_position_embeddings or 4096

@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
 from llmdoctor.engines.sglang import flags as flags_sglang
-from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes, resolve_version
+from llmdoctor.engines.sglang.versions import has
+from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
 from llmdoctor.plan.weights import rank_weights
@@ -27,7 +28,7 @@ def tier_defaults(gpu_mem_mib: float, tp: int, version: str) -> tuple[int, int]:
     if gb < 20:
         return 2048, 8
     if gb < 35:
-        if not at_least(version, "0.5.6"):
+        if not has("tier_35g_4096_chunk", version):
             return 2048, 24 if tp < 4 else 80
         return 4096, 48 if tp < 4 else 160
     if gb < 60:
@@ -48,23 +49,23 @@ def default_mfs(version: str, gpu_mem_mib: Optional[float], tp: int, pp: int, ch
                 mla: bool, speculative: bool) -> tuple[float, str]:
     p = tp * pp
     if not gpu_mem_mib:
-        return (0.95 if at_least(version, "0.5.20") else 0.88), "GPU memory unknown: SGLang's fallback"
-    if not at_least(version, "0.4.6") or (not at_least(version, "0.4.10") and gpu_mem_mib <= 81920):
+        return (0.95 if has("fallback_mfs_095", version) else 0.88), "GPU memory unknown: SGLang's fallback"
+    if not has("mfs_by_memory_over_80g", version) or (not has("mfs_reserved_by_tier", version) and gpu_mem_mib <= 81920):
         for limit, value in ((16, 0.79), (8, 0.81), (4, 0.85), (2, 0.87)):
             if tp >= limit:
                 return value, "by TP size (v0.4.x table)"
         return 0.88, "by TP size (v0.4.x table)"
-    if not at_least(version, "0.4.10"):
+    if not has("mfs_reserved_by_tier", version):
         return round((gpu_mem_mib - 13 * 1024) / gpu_mem_mib, 3), "(gpu_mem - 13 GiB) / gpu_mem"
-    if not at_least(version, "0.5.5"):
+    if not has("mfs_reserved_from_activations", version):
         gb = gpu_mem_mib / 1024
         reserved = (2.8 + p / 10) if gb < 35 else (9.5 + p / 2) if gb < 90 else (12 + p / 2) if gb < 160 else 32
         reserved += 2 if speculative else 0
         return round((gpu_mem_mib - reserved * 1024) / gpu_mem_mib, 3), f"reserved {reserved:.1f} GiB by GPU tier"
     reserved = 512 + 1.5 * max(chunk, 2048) + p / 8 * 1024 + 2 * max_bs
-    if at_least(version, "0.5.23"):                  # prefill CUDA graphs on by default on CUDA
+    if has("prefill_graphs_default", version):
         reserved += 1536 if mla else 8 * prefill_graph_sizes(chunk, mla)
-    elif speculative and not at_least(version, "0.5.16"):
+    elif speculative and not has("no_speculative_surcharge", version):
         reserved += 2048
     if gpu_mem_mib > 60 * 1024:
         reserved = max(reserved, 10 * 1024)

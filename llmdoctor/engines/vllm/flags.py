@@ -11,7 +11,8 @@ import json
 from typing import Any, Optional
 
 from llmdoctor.plan.argv_scan import BOOL, LIST, FlagTable, scan
-from llmdoctor.plan.common import GIB, at_least, human_int
+from llmdoctor.engines.vllm.versions import has
+from llmdoctor.plan.common import GIB, human_int
 
 NEWEST = "0.33.0"
 
@@ -104,7 +105,7 @@ def defaults(version: Optional[str], gpu_total_bytes: Optional[int], gpu_name: O
     else:
         mnbt, mns = 2048, 256
     return {
-        "gpu_memory_utilization": 0.92 if at_least(v, "0.20.0") else 0.9,   # vllm/config/cache.py
+        "gpu_memory_utilization": 0.92 if has("gmu_default_092", v) else 0.9,
         "block_size": 16,
         "kv_cache_dtype": "auto",
         "dtype": "auto",
@@ -116,7 +117,7 @@ def defaults(version: Optional[str], gpu_total_bytes: Optional[int], gpu_name: O
         "enable_prefix_caching": True,
         # Prefix caching on for hybrid models makes mamba_cache_mode "align" from v0.33.0
         # (ModelConfig.is_prefix_caching_supported); older versions leave hybrids at "none".
-        "mamba_cache_mode": "align" if at_least(v, "0.33.0") else "none",
+        "mamba_cache_mode": "align" if has("mamba_align_with_prefix_caching", v) else "none",
         # CUDA-graph memory estimate: opt-in (env) in v0.18-v0.19, on by default from v0.20 (vllm/envs.py).
-        "cudagraph_estimate": at_least(v, "0.20.0"),
+        "cudagraph_estimate": has("cudagraph_estimate_default", v),
     }

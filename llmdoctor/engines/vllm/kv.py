@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
-from llmdoctor.plan.common import at_least, cdiv
+from llmdoctor.engines.vllm.versions import has
+from llmdoctor.plan.common import cdiv
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _align_hybrid(layers: list[LayerKv], s: KvSettings) -> tuple[int, Optional[f
     attn = [l for l in layers if l.kind != "mamba"]
     mamba = [l for l in layers if l.kind == "mamba"]
     block = s.block_size
-    if not attn or not mamba or not at_least(s.version, "0.10.0"):
+    if not attn or not mamba or not has("hybrid_mamba_alignment", s.version):
         return block, None
     attn_1tok = attn[0].bytes_per_token
     mamba_page = max(l.state_bytes for l in mamba)
@@ -132,7 +133,7 @@ def _usage(l: LayerKv, s: KvSettings, M: int) -> int:
         extra = 2 if s.mamba_cache_mode == "align" else 1
         return (extra + s.num_spec) * l.page
     if l.kind == "sliding" and l.window:
-        if at_least(s.version, "0.26.0"):
+        if has("swa_in_flight_batches", s.version):
             in_flight = s.max_num_batched_tokens * (2 if s.pp == 1 else s.pp)
         else:
             in_flight = s.max_num_batched_tokens
@@ -166,7 +167,7 @@ def plan_kv(model: ModelInfo, s: KvSettings, available: int) -> KvResult:
         group_size = counts[0]
     else:
         group_size = min(counts)
-        if at_least(s.version, "0.18.0") and max(counts) < 1.5 * min(counts):
+        if has("group_size_heuristic", s.version) and max(counts) < 1.5 * min(counts):
             group_size = max(counts)
     groups: list[tuple[LayerKv, int]] = []
     for members in buckets.values():
@@ -183,12 +184,12 @@ def plan_kv(model: ModelInfo, s: KvSettings, available: int) -> KvResult:
     res.request_bytes = sum(_usage(l, s, M) for l in layers)
     v = s.version
     min_block = min(spec.block_size for spec, _ in groups)
-    if not at_least(v, "0.9.0"):       # V0 and v0.8.x: one uniform group
+    if not has("grouped_kv_cache", v):       # V0 and v0.8.x: one uniform group
         res.tokens = res.num_blocks * min_block
         res.concurrency = res.tokens / M
     else:
         res.concurrency = res.num_blocks / res.blocks_per_request
-        if at_least(v, "0.23.0"):
+        if has("kv_tokens_from_concurrency", v):
             res.tokens = int(res.concurrency * M)
         else:
             res.tokens = (res.num_blocks // len(groups)) * min_block

@@ -13,7 +13,8 @@ import math
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm import flags as flags_vllm
-from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, at_least, canonical_dtype, cuda_total_bytes, resolve_version
+from llmdoctor.engines.vllm.versions import has
+from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
@@ -87,7 +88,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     gpu0 = used[0] if used else None
     s = flags_vllm.defaults(version, total, getattr(gpu0, "name", None))
     s.update({k: v for k, v in flags.items() if v is not None})
-    v1 = at_least(version, "0.8.0")
+    v1 = has("v1_engine", version)
     problems: list[str] = []
     if not gpus:
         problems.append("no GPU visible: vLLM needs at least one (plan for one with --gpu NAME)")
@@ -145,13 +146,14 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     activation, why = _activation(model, T, num_reqs, tp, act_bytes, v1)
     notes.append(why)
     multi = tp * pp > 1
-    non_torch = int(0.3 * GIB) + (int(0.3 * GIB) if multi and not at_least(version, "0.11.0") else 0)
+    nccl_outside = has("nccl_outside_budget", version)
+    non_torch = int(0.3 * GIB) + (int(0.3 * GIB) if multi and not nccl_outside else 0)
     notes.append(f"non-torch memory {non_torch / GIB:.2f} GiB assumed (cuBLAS/attention workspaces; NCCL is "
-                 f"{'outside' if at_least(version, '0.11.0') else 'inside'} the budget at this version)")
+                 f"{'outside' if nccl_outside else 'inside'} the budget at this version)")
     eager = bool(s.get("enforce_eager"))
     is_cuda = getattr(gpu0, "vendor", "nvidia") == "nvidia"
     estimate_on = s["cudagraph_estimate"] or (
-        at_least(version, "0.18.0") and request.env.get("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS") == "1")
+        has("cudagraph_estimate_opt_in", version) and request.env.get("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS") == "1")
     cudagraph = 0
     if estimate_on and not eager and is_cuda:
         cap = min(int(s["max_num_seqs"]) * (1 + num_spec) * 2, 512, T)
@@ -162,7 +164,8 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         notes.append("CUDA graphs are captured after the KV cache at this version: they need the (1 - gmu) headroom")
 
     gmu = float(s["gpu_memory_utilization"])
-    requested = math.ceil(total * gmu) if at_least(version, "0.29.0") else int(total * gmu)
+    ceil = has("requested_memory_ceil", version)
+    requested = math.ceil(total * gmu) if ceil else int(total * gmu)
     kv_bytes_flag = s.get("kv_cache_memory_bytes")
     if kv_bytes_flag and kv_bytes_flag > 0:
         available = int(kv_bytes_flag)
@@ -174,7 +177,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                         f"requested, weights {weights / GIB:.2f} GiB + activation {activation / GIB:.2f} GiB + "
                         f"non-torch {non_torch / GIB:.2f} GiB + CUDA graphs {cudagraph / GIB:.2f} GiB")
     free = [g.memory_free_bytes for g in used if g.memory_free_bytes is not None]
-    if free and at_least(version, "0.9.0") and min(free) < requested and not kv_bytes_flag:
+    if free and has("startup_free_memory_check", version) and min(free) < requested and not kv_bytes_flag:
         problems.append(f"free memory {min(free) / GIB:.2f} GiB < requested {requested / GIB:.2f} GiB: vLLM refuses to "
                         f"start; lower gpu_memory_utilization to {max(min(free) / total - 0.01, 0):.2f}")
 
@@ -253,7 +256,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         details=VllmMemory(requested_bytes_per_gpu=requested, non_torch_bytes=non_torch, cudagraph_bytes=cudagraph,
                            max_num_batched_tokens=T, num_reqs_profiled=num_reqs,
                            max_model_len_for_concurrency=fit_len,
-                           requested_memory_formula=f"{'ceil' if at_least(version, '0.29.0') else 'int'}(total x gmu)"),
+                           requested_memory_formula=f"{'ceil' if ceil else 'int'}(total x gmu)"),
     )
     from llmdoctor.plan.recommend import recommend
     return recommend(plan, target, model, request)
