@@ -175,14 +175,20 @@ def compute(doc: dict, template_text: Optional[str] = None) -> Derived:
 
 
 def _installed_version(engine: Optional[str], software: dict) -> Optional[str]:
-    packages = software.get("packages") or {}
-    if engine in ("vllm", "sglang"):
-        return packages.get(engine)
-    names = {"llamacpp": ("llama-server", "llama-cli", "llama.cpp"), "ollama": ("ollama",)}.get(engine or "", ())
+    spec = _engine(engine)
+    if spec is None:
+        return None
+    if not spec.binaries:
+        return (software.get("packages") or {}).get(spec.package)
     for b in software.get("binaries") or []:
-        if b.get("name") in names and b.get("version"):
+        if b.get("name") in spec.binaries and b.get("version"):
             return b["version"]
     return None
+
+
+def _engine(name: Optional[str]):
+    from llmdoctor import engines
+    return next((e for e in engines.engines() if e.name == name), None)
 
 
 def _missing_arch(doc: dict, software: dict) -> Optional[list[str]]:
@@ -222,13 +228,9 @@ def _effective_dtype(plan, flags, model) -> Optional[str]:
 
 def _kv_dtype(plan, flags, env, engine) -> Optional[str]:
     raw = _get(plan, "kv_cache", "dtype")
-    if raw is None:
-        if engine in ("vllm", "sglang"):
-            raw = flags.get("kv_cache_dtype", "auto")
-        elif engine == "llamacpp":
-            raw = flags.get("cache_type_k") or flags.get("cache_type_v")
-        elif engine == "ollama":
-            raw = env.get("OLLAMA_KV_CACHE_TYPE")
+    spec = _engine(engine)
+    if raw is None and spec is not None:
+        raw = spec.kv_dtype_of(flags, env)
     return str(raw).lower() if raw is not None else None
 
 
@@ -333,21 +335,8 @@ def _context(plan, flags, env, engine) -> Optional[int]:
     mml = _get(plan, "max_model_len")
     if mml:
         return int(mml)
-    if engine in ("vllm", "sglang"):
-        v = flags.get("max_model_len") or flags.get("context_length")
-        return int(v) if v else None
-    if engine == "llamacpp":
-        c = flags.get("ctx_size")
-        if c in (None, 0):
-            return None
-        return int(c) // max(1, int(flags.get("parallel") or 1))
-    if engine == "ollama":
-        v = flags.get("num_ctx") or env.get("OLLAMA_CONTEXT_LENGTH")
-        try:
-            return int(v) if v else None
-        except ValueError:
-            return None
-    return None
+    spec = _engine(engine)
+    return spec.context_of(flags, env) if spec is not None else None
 
 
 def match_family(model: Optional[dict]) -> Optional[dict]:

@@ -42,6 +42,10 @@ class Engine:
     runs_gguf: bool = False                            # llama.cpp's runtime (llama.cpp, Ollama)
     log_fact_flags: tuple[str, ...] = ()               # log facts that stand for flags when not echoed
     log_flag_names: Mapping[str, str] = field(default_factory=dict)   # log fact name -> its flag
+    binaries: tuple[str, ...] = ()                     # programs whose --version names the installed version
+    context_of: Callable[[dict, dict], Optional[int]] = lambda flags, env: None   # (flags, env) -> context per request
+    kv_dtype_of: Callable[[dict, dict], Optional[str]] = lambda flags, env: None  # (flags, env) -> KV cache type
+    log_figures: Callable[[dict, Any], list] = lambda facts, plan: []   # (log facts, Plan) -> [(figure, unit, planned, logged)]
 
     def match(self, argv: list[str]) -> Optional[tuple[int, str]]:
         """(index where this engine's arguments start, program label) when argv runs this engine."""

@@ -48,29 +48,15 @@ def _row(figure: str, unit: str, predicted: Optional[float], actual: Optional[fl
 def compare(report: LogReport, plan: Any) -> list[ReconcileRow]:
     f = report.facts
     rows: list[ReconcileRow] = []
-    kv = plan.kv_cache
 
     def add(figure, unit, predicted, actual, note=""):
         if predicted is not None and actual is not None:
             rows.append(_row(figure, unit, predicted, actual, note))
 
+    from llmdoctor import engines
     add("weights per GPU", "bytes", plan.weights.bytes_per_gpu, f.get("weights_bytes"))
-    if report.engine == "vllm":
-        add("available KV memory", "bytes", kv.available_bytes_per_gpu, f.get("available_kv_bytes"))
-        add("KV tokens", "tokens", kv.tokens, f.get("kv_tokens"))
-        if f.get("concurrency_at_tokens") in (None, plan.max_model_len):
-            add(f"max concurrency at {plan.max_model_len:,}", "x", plan.max_concurrency, f.get("max_concurrency"))
-        add("block size", "tokens", kv.block_size, f.get("block_size"))
-        graphs = plan.gpus[0].cuda_graph_bytes if plan.gpus else None
-        add("CUDA graph memory", "bytes", graphs, f.get("cuda_graph_bytes"))
-    elif report.engine == "sglang":
-        add("KV tokens", "tokens", kv.tokens, f.get("kv_tokens", f.get("max_total_num_tokens")))
-        add("KV pool size", "bytes", kv.available_bytes_per_gpu, f.get("kv_cache_bytes"))
-    else:
-        kv_actual = f.get("kv_buffer_gpu_total_bytes") or f.get("kv_total_bytes")
-        add("KV cache (all devices)", "bytes", kv.tokens * kv.bytes_per_token if kv.bytes_per_token else None, kv_actual)
-        add("model buffers on GPUs", "bytes", plan.weights.bytes_total - plan.weights.host_bytes,
-            f.get("model_buffer_gpu_total_bytes"))
+    for figure, unit, planned, logged in engines.get(report.engine).log_figures(f, plan):
+        add(figure, unit, planned, logged)
     return rows
 
 

@@ -4,10 +4,9 @@ Parser names come from the model-family table shared with the rules (llmdoctor/f
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from llmdoctor import families
 from llmdoctor.checkpoint.spec import ModelInfo
@@ -60,8 +59,9 @@ def valid_tp_sizes(model: ModelInfo, num_gpus: int) -> list[int]:
     return out
 
 
-def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
-    """The plan with its recommendations and recommended command (vLLM and SGLang)."""
+def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest,
+              build_command: Callable[[Plan, ModelInfo, PlanRequest, dict], list[str]]) -> Plan:
+    """The plan with its recommendations, and the command `build_command` (the engine's) makes of them."""
     rec: dict[str, Recommendation] = {}
     n = len(target.gpus)
     tps = valid_tp_sizes(model, n)
@@ -93,54 +93,9 @@ def recommend(plan: Plan, target: Target, model: ModelInfo, request: PlanRequest
         rec["tool_call_parser"] = Recommendation(tool, f"tool-call format of the {model.model_type} family")
     if reasoning:
         rec["reasoning_parser"] = Recommendation(reasoning, f"thinking format of the {model.model_type} family")
-    return replace(plan, recommendations=rec, command=_command(plan, model, request, rec))
+    return replace(plan, recommendations=rec, command=build_command(plan, model, request, rec))
 
 
-def _val(rec: dict, key: str, default: Any = None) -> Any:
+def value_of(rec: dict, key: str, default: Any = None) -> Any:
+    """A recommended value, or `default` when there is no such recommendation."""
     return rec[key].value if key in rec else default
-
-
-def _command(plan: Plan, model: ModelInfo, request: PlanRequest, rec: dict) -> list[str]:
-    path = request.command.model if request.command and request.command.model else model.path
-    user = request.flags
-    if plan.engine == "vllm":
-        argv = ["vllm", "serve", path, "--tensor-parallel-size", str(user.get("tensor_parallel_size") or _val(rec, "tensor_parallel_size", 1))]
-        if _val(rec, "dtype"):
-            argv += ["--dtype", "half"]
-        argv += ["--max-model-len", str(_val(rec, "max_model_len", plan.max_model_len))]
-        gmu = user.get("gpu_memory_utilization") or _val(rec, "gpu_memory_utilization")
-        if gmu:
-            argv += ["--gpu-memory-utilization", str(gmu)]
-        kv = user.get("kv_cache_dtype") or _val(rec, "kv_cache_dtype")
-        if kv and kv != "auto":
-            argv += ["--kv-cache-dtype", str(kv)]
-        for key in ("max_num_seqs", "max_num_batched_tokens", "mamba_cache_mode", "enforce_eager"):
-            if key in user and user[key] is not None:
-                argv += [f"--{key.replace('_', '-')}"] + ([] if isinstance(user[key], bool) else [str(user[key])])
-        spec = user.get("speculative_config") or _val(rec, "speculative_config")
-        if spec:
-            argv += ["--speculative-config", json.dumps(spec, separators=(",", ":"))]
-        tool = user.get("tool_call_parser") or _val(rec, "tool_call_parser")
-        if tool:
-            argv += ["--enable-auto-tool-choice", "--tool-call-parser", tool]
-        reasoning = user.get("reasoning_parser") or _val(rec, "reasoning_parser")
-        if reasoning:
-            argv += ["--reasoning-parser", reasoning]
-        return argv
-    argv = ["python", "-m", "sglang.launch_server", "--model-path", path,
-            "--tp-size", str(user.get("tp_size") or _val(rec, "tensor_parallel_size", 1)),
-            "--context-length", str(_val(rec, "max_model_len", plan.max_model_len))]
-    if _val(rec, "dtype"):
-        argv += ["--dtype", "half"]
-    if user.get("mem_fraction_static"):
-        argv += ["--mem-fraction-static", str(user["mem_fraction_static"])]
-    kv = user.get("kv_cache_dtype") or (("fp8_e4m3") if _val(rec, "kv_cache_dtype") else None)
-    if kv and kv != "auto":
-        argv += ["--kv-cache-dtype", kv]
-    tool = user.get("tool_call_parser") or _val(rec, "tool_call_parser")
-    if tool:
-        argv += ["--tool-call-parser", tool]
-    reasoning = user.get("reasoning_parser") or _val(rec, "reasoning_parser")
-    if reasoning:
-        argv += ["--reasoning-parser", reasoning]
-    return argv

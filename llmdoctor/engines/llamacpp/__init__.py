@@ -17,6 +17,26 @@ def _parse(argv, env):
     return parse_llamacpp_args(argv)
 
 
+def _context(flags, env):
+    c = flags.get("ctx_size")
+    if c in (None, 0):
+        return None
+    return int(c) // max(1, int(flags.get("parallel") or 1))
+
+
+def _kv_dtype(flags, env):
+    return flags.get("cache_type_k") or flags.get("cache_type_v")
+
+
+def log_figures(f, plan):
+    """Figures a llama.cpp log states (Ollama's too: it runs llama-server)."""
+    kv = plan.kv_cache
+    return [("KV cache (all devices)", "bytes", kv.tokens * kv.bytes_per_token if kv.bytes_per_token else None,
+             f.get("kv_buffer_gpu_total_bytes") or f.get("kv_total_bytes")),
+            ("model buffers on GPUs", "bytes", plan.weights.bytes_total - plan.weights.host_bytes,
+             f.get("model_buffer_gpu_total_bytes"))]
+
+
 def _extract(lines, sink):
     from llmdoctor.engines.llamacpp.log import extract
     extract(lines, sink)
@@ -33,5 +53,6 @@ ENGINE = Engine(
         r"common_init|srv |slot |main: )|llama-server|llama_kv_cache|Jinja Exception|got exception: \{"),
     programs=(Program(names=("llama-server", "llama-cli", "server")),),
     images=((re.compile(r"ggml-org/llama\.cpp:(server|full)|llama\.cpp:server"), ("llama-server",)),),
-    runs_gguf=True,
+    runs_gguf=True, binaries=("llama-server", "llama-cli", "llama.cpp"), context_of=_context,
+    kv_dtype_of=_kv_dtype, log_figures=log_figures,
 )

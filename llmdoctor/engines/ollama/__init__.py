@@ -17,6 +17,23 @@ def _parse(argv, env):
     return parse_ollama(argv, env)
 
 
+def _context(flags, env):
+    v = flags.get("num_ctx") or env.get("OLLAMA_CONTEXT_LENGTH")
+    try:
+        return int(v) if v else None
+    except ValueError:
+        return None
+
+
+def _kv_dtype(flags, env):
+    return env.get("OLLAMA_KV_CACHE_TYPE")
+
+
+def _log_figures(f, plan):
+    from llmdoctor.engines.llamacpp import log_figures
+    return log_figures(f, plan)
+
+
 def _extract(lines, sink):
     from llmdoctor.engines.ollama.log import extract
     extract(lines, sink)
@@ -32,5 +49,6 @@ ENGINE = Engine(
         r"source=[\w/]+\.go:\d+|\bollama\b|\[GIN\]|msg=\"?offload|ollama_llama_server|runner\.(?:size|vram)"),
     programs=(Program(names=("ollama",)),),
     images=((re.compile(r"(^|/)ollama/ollama(:|$)"), ("ollama",)),),
-    runs_gguf=True, log_embeds=("llamacpp",),
+    runs_gguf=True, log_embeds=("llamacpp",), binaries=("ollama",), context_of=_context, kv_dtype_of=_kv_dtype,
+    log_figures=_log_figures,
 )

@@ -17,6 +17,21 @@ def _parse(argv, env):
     return parse_sglang_args(argv)
 
 
+def _context(flags, env):
+    v = flags.get("context_length") or flags.get("max_model_len")
+    return int(v) if v else None
+
+
+def _kv_dtype(flags, env):
+    return flags.get("kv_cache_dtype", "auto")
+
+
+def _log_figures(f, plan):
+    kv = plan.kv_cache
+    return [("KV tokens", "tokens", kv.tokens, f.get("kv_tokens", f.get("max_total_num_tokens"))),
+            ("KV pool size", "bytes", kv.available_bytes_per_gpu, f.get("kv_cache_bytes"))]
+
+
 def _extract(lines, sink):
     from llmdoctor.engines.sglang.log import extract
     extract(lines, sink)
@@ -39,4 +54,5 @@ ENGINE = Engine(
     log_fact_flags=("mem_fraction_static", "tensor_parallel_size", "kv_cache_dtype", "chunked_prefill_size",
                     "max_model_len"),
     log_flag_names={"tensor_parallel_size": "tp_size", "max_model_len": "context_length"},
+    context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
 )

@@ -235,5 +235,6 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                   "context_length": context_len, "dtype": dtype, "tp_size": tp, "pp_size": pp},
         details=SglangMemory(pre_model_load_bytes=pre, rest_bytes=rest, non_static_bytes=int(pre * (1 - mfs))),
     )
+    from llmdoctor.engines.sglang.command import build_command
     from llmdoctor.plan.recommend import recommend
-    return recommend(plan, target, model, request)
+    return recommend(plan, target, model, request, build_command)

@@ -16,6 +16,26 @@ def _parse(argv, env):
     return parse_vllm_args(argv)
 
 
+def _context(flags, env):
+    v = flags.get("max_model_len")
+    return int(v) if v else None
+
+
+def _kv_dtype(flags, env):
+    return flags.get("kv_cache_dtype", "auto")
+
+
+def _log_figures(f, plan):
+    kv = plan.kv_cache
+    rows = [("available KV memory", "bytes", kv.available_bytes_per_gpu, f.get("available_kv_bytes")),
+            ("KV tokens", "tokens", kv.tokens, f.get("kv_tokens"))]
+    if f.get("concurrency_at_tokens") in (None, plan.max_model_len):
+        rows.append((f"max concurrency at {plan.max_model_len:,}", "x", plan.max_concurrency, f.get("max_concurrency")))
+    rows += [("block size", "tokens", kv.block_size, f.get("block_size")),
+             ("CUDA graph memory", "bytes", plan.gpus[0].cuda_graph_bytes if plan.gpus else None, f.get("cuda_graph_bytes"))]
+    return rows
+
+
 def _extract(lines, sink):
     from llmdoctor.engines.vllm.log import extract
     extract(lines, sink)
@@ -34,7 +54,7 @@ ENGINE = Engine(
         r"GPU KV cache size|Available KV cache memory|Loading model weights took|Model loading took|"
         r"shm_broadcast|fa_utils\.py|EngineCore|VllmWorker|Setting attention block size|SpecDecoding metrics|"
         r"Avg generation throughput", re.I),
-    log_process_prefix=True,
+    log_process_prefix=True, context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
     programs=(Program(names=("vllm",), then=("serve",)), Program(module="vllm.entrypoints")),
     images=((re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ("vllm", "serve")),),
     log_fact_flags=("max_model_len", "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization",

@@ -258,5 +258,6 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                            max_model_len_for_concurrency=fit_len,
                            requested_memory_formula=f"{'ceil' if ceil else 'int'}(total x gmu)"),
     )
+    from llmdoctor.engines.vllm.command import build_command
     from llmdoctor.plan.recommend import recommend
-    return recommend(plan, target, model, request)
+    return recommend(plan, target, model, request, build_command)
