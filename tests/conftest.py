@@ -1,4 +1,6 @@
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -6,6 +8,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 MACHINES = FIXTURES / "machines"
+
+
+def pytest_configure(config):
+    # the rule cache of this run, not the user's (subprocesses inherit it)
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="llmdoctor-test-cache-")
 
 
 @pytest.fixture

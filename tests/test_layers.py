@@ -29,6 +29,7 @@ FILE_ACCESS_ALLOWED = {
     "diagnose/rules.py": "loads rule files",
     "diagnose/config.py": "loads llmdoctor.toml / pyproject.toml",
     "diagnose/docs.py": "generates docs/rules/ (a developer command)",
+    "diagnose/rule_cache.py": "keeps checked rules between runs in the user's cache directory",
 }
 NO_FILE_ACCESS = ("plan/", "engines/", "render/", "diagnose/")
 FILE_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "iterdir", "glob", "rglob",

@@ -353,13 +353,40 @@ def _dedupe(paths: list[str]) -> list[str]:
 
 
 def load_rules_dir(directory: Path, scope: str = "facts") -> tuple[list[Rule], list[Problem]]:
-    rules, problems = [], []
-    for path in sorted(Path(directory).glob("*.toml")):
-        rule, probs = load_rule_file(path, scope)
-        problems += probs
-        if rule:
-            rules.append(rule)
-    return rules, problems
+    """Every rule file of a directory, checked; kept in memory for the process and on disk between runs."""
+    from llmdoctor.diagnose import rule_cache
+    directory = Path(directory)
+    files = sorted(directory.glob("*.toml"))
+    cache_key = rule_cache.key(directory, scope, files)
+    if cache_key in _DIRS:
+        return _DIRS[cache_key]
+    found = rule_cache.load(cache_key)
+    if found is None:
+        rules, problems = [], []
+        for path in files:
+            rule, probs = load_rule_file(path, scope)
+            problems += probs
+            if rule:
+                rules.append(rule)
+        rule_cache.store(cache_key, rules, problems)
+        found = rules, problems
+    _DIRS[cache_key] = found
+    return found
+
+
+_DIRS: dict[str, tuple[list[Rule], list[Problem]]] = {}
+
+
+def compile_programs(rule: Rule) -> None:
+    """Compile a checked rule's condition and placeholders (rules from the disk cache)."""
+    from llmdoctor.diagnose.cel_runtime import load
+    cel, _ = load()
+    if rule.kind == "condition":
+        rule.program = cel.compile(rule.condition)
+    for key in ("message", "fix", "title"):
+        for kind, src, _ in split_template(getattr(rule, key)):
+            if kind == "expr":
+                rule.placeholders[src] = cel.compile(src)
 
 
 def load_rules(extra_dirs: list[Path] | tuple = (), strict: bool = True) -> list[Rule]:
