@@ -34,18 +34,36 @@ class Report:
         return sorted(self.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.code))
 
     def verdict(self) -> Verdict:
-        """Will not run when the plan does not fit or an error-level finding fired; warnings next."""
-        errors = [f for f in self.sorted_findings() if f.severity == "error"]
-        warnings = [f for f in self.sorted_findings() if f.severity == "warning"]
-        if self.plan is not None and not self.plan.fits:
-            return Verdict("will-not-run", "Will not run", self.plan.fits_reason)
-        if errors:
-            return Verdict("will-not-run", "Will not run", f"{errors[0].code}: {errors[0].title}")
+        """"Will not run" only when the engine would stop (a finding that blocks, in the order the engine
+        meets them: its command line, start-up, the plan's memory, serving one request) or cannot serve
+        one request at the configured length; a finding that breaks clients says whom; warnings next."""
+        from llmdoctor.diagnose.rules import BLOCKS
+        findings = self.sorted_findings()
+        plan = self.plan
+        stage = {name: i for i, name in enumerate(BLOCKS)}
+        blocking = sorted((f for f in findings if f.blocks), key=lambda f: stage.get(f.blocks, 9))
+        plan_stops = plan is not None and not plan.fits
+        short = plan is not None and plan.fits and plan.max_concurrency < 1
+        if blocking and (not plan_stops or stage.get(blocking[0].blocks, 9) < stage["serving"]):
+            f = blocking[0]
+            return Verdict("will-not-run", "Will not run", f"{f.code}: {f.message}")
+        if plan_stops:
+            return Verdict("will-not-run", "Will not run", plan.fits_reason)
+        if short:
+            return Verdict("will-not-run", "Will not run",
+                           f"the KV cache holds {plan.max_concurrency:.2f}x of one request of {plan.max_model_len:,} "
+                           "tokens: a full-length request cannot be served")
+        clients = [f for f in findings if f.clients]
+        warnings = [f for f in findings if f.severity in ("error", "warning")]
+        if clients:
+            hit = ", ".join(dict.fromkeys(c for f in clients for c in f.clients))
+            return Verdict("runs-with-warnings", f"Runs, but breaks {hit}",
+                           f"{clients[0].code}: {clients[0].title}")
         if warnings:
             return Verdict("runs-with-warnings", "Runs, with warnings", f"{warnings[0].code}: {warnings[0].title}")
-        if self.plan is None:
+        if plan is None:
             return Verdict("runs-with-warnings", "No plan made", "no model or engine to plan for")
-        return Verdict("runs", "Runs", self.plan.fits_reason)
+        return Verdict("runs", "Runs", plan.fits_reason)
 
     def document(self) -> dict:
         return {

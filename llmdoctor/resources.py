@@ -23,3 +23,8 @@ def data_path(name: str) -> Path:
 def data_text(name: str) -> str:
     """The text of a data table under rules/data/: the one place the planner's and rules' tables are read."""
     return data_path(name).read_text(encoding="utf-8")
+
+
+def package_text(package: str, name: str) -> str:
+    """A data file shipped inside a package (an engine's cli_flags.json)."""
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")

@@ -107,7 +107,7 @@ def test_version_behaviour_lives_in_tables():
     """The planners ask a version table (engines/NAME/versions.py) instead of comparing versions inline."""
     offenders = []
     for rel, top, tree in _modules():
-        if top != "engines" or rel.endswith("versions.py"):
+        if top != "engines" or rel.endswith(("versions.py", "cli_table.py")):     # the tables themselves
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("at_least", "vtuple"):

@@ -12,7 +12,8 @@ from llmdoctor.checkpoint.hf_params import LayerParams, ParamTally, count_params
 from llmdoctor.checkpoint.quant import MXFP4_BYTES, NVFP4_BYTES, RoleBytes, parse_quantization
 from llmdoctor.checkpoint.safetensors_header import read_model_headers
 from llmdoctor.checkpoint.spec import (
-    FULL, LINEAR, MAMBA, MLA, MLP_ONLY, SLIDING, FileSummary, ModelInfo, ModelSpec, VisionSpec, WeightBreakdown,
+    FULL, LINEAR, MAMBA, MLA, MLP_ONLY, SLIDING, FileSummary, ModelInfo, ModelSpec, RopeScaling, VisionSpec,
+    WeightBreakdown,
 )
 from llmdoctor.checkpoint.weight_roles import breakdown, hf_role
 from llmdoctor.errors import InputError
@@ -88,7 +89,48 @@ def _model_spec(cfg: ConfigView, layers) -> ModelSpec:
         rope_theta=cfg.rope_theta(), sliding_window=max(windows) if windows else None,
         mlp_only_layers=kinds.count(MLP_ONLY),
         kv_shared_layers=sum(1 for layer in layers if layer.kv_shared_from is not None),
+        context_keys=context_keys(cfg), rope_scaling=rope_scaling(cfg),
     )
+
+
+# The config keys engines read a context length from (vLLM model_arch_config_convertor.py
+# derive_max_model_len_and_key; SGLang hf_transformers/common.py CONTEXT_LENGTH_KEYS).
+CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "model_max_length",
+                "max_target_positions", "max_sequence_length", "max_seq_length", "seq_len")
+
+
+def context_keys(cfg: ConfigView) -> dict[str, int]:
+    out = {}
+    for key in CONTEXT_KEYS:
+        value = cfg.raw(key)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 1 << 40:
+            out[key] = value
+    return out
+
+
+def rope_scaling(cfg: ConfigView) -> list[RopeScaling]:
+    """rope_scaling, or transformers v5's rope_parameters (one entry, or one per layer type)."""
+    raw = cfg.raw("rope_scaling")
+    if not isinstance(raw, dict):
+        raw = cfg.raw("rope_parameters")
+    if not isinstance(raw, dict):
+        return []
+    entries = [raw] if ("rope_type" in raw or "type" in raw or "factor" in raw) else \
+        [v for v in raw.values() if isinstance(v, dict)][:16]
+    out = []
+    for e in entries:
+        kind = e.get("rope_type", e.get("type", "default"))
+        factor = e.get("factor")
+        orig = e.get("original_max_position_embeddings")
+        out.append(RopeScaling(
+            rope_type=str(kind) if isinstance(kind, str) else "default",
+            factor=float(factor) if isinstance(factor, (int, float)) and not isinstance(factor, bool)
+            and 0 < factor < 1e6 else None,
+            original_max_position_embeddings=int(orig) if isinstance(orig, int) and not isinstance(orig, bool)
+            and 0 < orig <= 1 << 40 else None))
+    return out
 
 
 def _file_summary(model_dir: str) -> FileSummary:

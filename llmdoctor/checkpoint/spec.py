@@ -103,6 +103,14 @@ class WeightBreakdown:
 
 
 @dataclass
+class RopeScaling:
+    """One rope_scaling / rope_parameters entry (per layer type in newer configs)."""
+    rope_type: str                             # "default" | "linear" | "dynamic" | "yarn" | "llama3" | "longrope" | ...
+    factor: Optional[float] = None
+    original_max_position_embeddings: Optional[int] = None
+
+
+@dataclass
 class ModelSpec:
     num_layers: int
     hidden_size: int
@@ -124,6 +132,9 @@ class ModelSpec:
     sliding_window: Optional[int] = None
     mlp_only_layers: int = 0                   # layers of kind "mlp" (no KV, no state)
     kv_shared_layers: int = 0                  # layers that reuse another layer's KV (allocate none)
+    context_keys: dict[str, int] = field(default_factory=dict)   # length keys of the text config as given
+                                               # (max_position_embeddings, seq_length, model_max_length, ...)
+    rope_scaling: list[RopeScaling] = field(default_factory=list)   # rope_scaling / rope_parameters entries
 
 
 @dataclass

@@ -6,16 +6,16 @@ See docs/rules/README.md, "Derived facts", for the list and how each is computed
 """
 from __future__ import annotations
 
-from llmdoctor import families
-
 import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from llmdoctor import families
 from llmdoctor.checkpoint.chat_template import read_small_text, reread_model_template
 from llmdoctor.diagnose.template_check import check_template
+from llmdoctor.plan.records import CommandIssue
 
 
 @dataclass
@@ -74,6 +74,9 @@ class Derived:
     reasoning_parsers: list[str] = field(default_factory=list)   # reasoning parsers that match model_family
     reasoning_default: Optional[str] = None  # "on" | "off" | "none" | "unknown"
     context_tokens: Optional[int] = None     # context one request gets (plan.max_model_len, else from flags)
+    command_issues: list[CommandIssue] = field(default_factory=list)   # the engine's own parser on the command
+    command_checked_against: Optional[str] = None   # the engine version whose command line was checked
+    command_refusals: list[str] = field(default_factory=list)   # messages of the issues that stop the engine
 
 
 # NVIDIA CUDA Toolkit release notes, Table 3 (GA rows, Linux x86_64) and Table 2 (minor-version
@@ -135,6 +138,16 @@ def compute(doc: dict, template_text: Optional[str] = None) -> Derived:
 
     d.engine = _get(plan, "engine") or _get(command, "engine")
     d.engine_version = _get(plan, "engine_version") or _installed_version(d.engine, software)
+    if command and d.engine and isinstance(command.get("args"), list):
+        from llmdoctor.engines.cli_table import check_args, table
+        d.command_issues = check_args(d.engine, d.engine_version, [str(a) for a in command["args"]],
+                                      command.get("program"))
+        spec = _engine(d.engine)
+        if spec is not None and isinstance(command.get("flags"), dict):
+            d.command_issues += spec.check_config(command["flags"], d.engine_version, env)
+        t = table(d.engine)
+        d.command_checked_against = t.version_for(d.engine_version) if t is not None else None
+        d.command_refusals = [i.message + (f" ({i.hint})" if i.hint else "") for i in d.command_issues if i.refuses]
 
     ccs = []
     for g in _get(doc, "machine", "gpus") or []:

@@ -38,6 +38,8 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)    # fact path -> value the rule read
     references: list[str] = field(default_factory=list)
     doc: dict[str, str] = field(default_factory=dict)          # what, why, fix, exceptions
+    blocks: Optional[str] = None       # "command-line" | "start" | "serving": the engine will not run
+    clients: list[str] = field(default_factory=list)           # who it breaks while the server runs
 
 
 @dataclass
@@ -186,7 +188,8 @@ def evaluate(rule: Rule, env: _Env, severity: Optional[str] = None) -> Outcome:
         return Outcome(rule.code, "passed")
     finding = Finding(code=rule.code, severity=severity or rule.severity, title=render_text(rule, rule.title, env.ctx),
                       message=render_text(rule, rule.message, env.ctx), fix=render_text(rule, rule.fix, env.ctx),
-                      evidence=_evidence(rule, env), references=list(rule.references), doc=dict(rule.doc))
+                      evidence=_evidence(rule, env), references=list(rule.references), doc=dict(rule.doc),
+                      blocks=rule.blocks, clients=list(rule.clients))
     return Outcome(rule.code, "fired", finding=finding)
 
 

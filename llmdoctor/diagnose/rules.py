@@ -27,6 +27,9 @@ except ModuleNotFoundError:      # Python 3.10
     import tomli as tomllib
 
 SEVERITIES = ("error", "warning", "info")
+# When a rule that fires means the engine will not run, in the order the engine meets them: its
+# command line (parser and config validation), start-up (GPU, driver, weights), serving one request.
+BLOCKS = ("command-line", "start", "serving")
 LOG_ROOTS = ("log",)
 FAMILIES = {"0": "tool", "1": "driver, CUDA and toolchain", "2": "GPU vs model", "3": "memory and KV cache",
             "4": "checkpoint and chat template", "5": "host, OS and container", "6": "multi-GPU",
@@ -77,6 +80,8 @@ class Rule:
     program: Any = None
     placeholders: dict[str, Any] = field(default_factory=dict)   # expr -> compiled program
     log: Optional[LogMatch] = None       # set for log rules
+    blocks: Optional[str] = None         # the engine will not run when it fires: at which stage (BLOCKS)
+    clients: list[str] = field(default_factory=list)   # the clients it breaks while the server runs
 
     @property
     def family(self) -> str:
@@ -265,6 +270,14 @@ def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], 
         ck.at(key_at("code"), f"file name says {m.group(1)}-{m.group(2)}, the rule says {code}-{name}")
     if data.get("severity") not in SEVERITIES:
         ck.at(key_at("severity"), f"severity must be one of {', '.join(SEVERITIES)}")
+    blocks = data.get("blocks")
+    if blocks is not None and blocks not in BLOCKS:
+        ck.at(key_at("blocks"), f"blocks must be one of {', '.join(BLOCKS)}")
+    clients = data.get("clients", [])
+    if not isinstance(clients, list) or not all(isinstance(c, str) and c for c in clients):
+        ck.at(key_at("clients"), "clients must be a list of strings")
+    if blocks and clients:
+        ck.at(key_at("clients"), "a rule either stops the engine (blocks) or breaks clients of a running server, not both")
     if data.get("confidence") not in ("sourced", "partial", "seed"):
         ck.at(key_at("confidence"), "confidence must be sourced, partial or seed (never unverified)")
     refs_list = data.get("references", [])
@@ -326,7 +339,8 @@ def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], 
                 condition=data.get("condition", "false"), message=data["message"], fix=data["fix"],
                 references=list(refs_list), doc={k: str(v).strip() for k, v in doc.items()},
                 confidence=data["confidence"], pitfall=data.get("pitfall"), kind=kind, examples=examples,
-                path=path, reads=reads, program=program, placeholders=placeholders, log=log), []
+                path=path, reads=reads, program=program, placeholders=placeholders, log=log,
+                blocks=blocks, clients=list(clients)), []
 
 
 def _log_match(table: Any, ck: _Checker, offset: int) -> LogMatch:

@@ -46,6 +46,8 @@ class Engine:
     context_of: Callable[[dict, dict], Optional[int]] = lambda flags, env: None   # (flags, env) -> context per request
     kv_dtype_of: Callable[[dict, dict], Optional[str]] = lambda flags, env: None  # (flags, env) -> KV cache type
     log_figures: Callable[[dict, Any], list] = lambda facts, plan: []   # (log facts, Plan) -> [(figure, unit, planned, logged)]
+    check_config: Callable[[dict, Optional[str], dict], list] = lambda flags, version, env: []
+    # (flags, version, env) -> CommandIssues: what its config validation refuses after parsing
 
     def match(self, argv: list[str]) -> Optional[tuple[int, str]]:
         """(index where this engine's arguments start, program label) when argv runs this engine."""

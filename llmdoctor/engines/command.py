@@ -126,8 +126,8 @@ def parse_command(argv: list[str], env: Optional[dict[str, str]] = None) -> Laun
         raise UsageError(f"no {', '.join(labels[:-1])} or {labels[-1]} command found in: {shlex.join(original)[:200]}")
     args = rest[start:]
     model, flags, unknown = get(engine).parse_args(args, env)
-    return LaunchCommand(engine=engine, argv=original, program=program, model=model, flags=flags,
-                         unknown_flags=unknown, env=env, docker=docker)
+    return LaunchCommand(engine=engine, argv=original, program=program, model=model, args=list(args),
+                         flags=flags, unknown_flags=unknown, env=env, docker=docker)
 
 
 def image_version(cmd: LaunchCommand) -> Optional[str]:

@@ -25,6 +25,19 @@ class DockerWrapper:
     devices: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CommandIssue:
+    """What the engine's command-line parser says of one flag (engines/cli_table.py)."""
+    kind: str                  # unknown-flag | removed-flag | ambiguous-flag | bad-value | bad-choice |
+                               # missing-value | deprecated-flag | lossy-value
+    flag: str
+    value: Optional[str]
+    refuses: bool              # the engine stops at its command line
+    message: str               # what the engine prints
+    hint: Optional[str]        # "did you mean --x?", or when the flag came or went
+    source: str                # where in the engine's source, and the version checked
+
+
 @dataclass
 class LaunchCommand:
     """A user's launch command, parsed. `flags` uses the engine's own option names in snake_case
@@ -34,6 +47,7 @@ class LaunchCommand:
     argv: list[str]
     program: Optional[str] = None           # "vllm serve", "python -m sglang.launch_server", "llama-server", ...
     model: Optional[str] = None             # the model path/name the command names
+    args: list[str] = field(default_factory=list)            # the arguments after the engine's program
     flags: dict[str, Any] = field(default_factory=dict)
     unknown_flags: list[str] = field(default_factory=list)   # kept and reported, never fatal
     env: dict[str, str] = field(default_factory=dict)        # VAR=value prefixes and docker -e
@@ -245,6 +259,7 @@ class Plan:
     fits: bool
     fits_reason: str
     command: list[str]                      # the recommended launch command, argv
+    context_limit: Optional[int] = None     # the longest context the engine accepts for this model
     assumptions: list[str] = field(default_factory=list)
     gpus: list[GpuMemory] = field(default_factory=list)
     recommendations: dict[str, Recommendation] = field(default_factory=dict)   # flag -> value, with why

@@ -165,7 +165,7 @@ def test_findings_have_the_contract_fields_and_serialize():
     f = next(f for f in findings if f.code == "LD201")
     assert isinstance(f, Finding)
     assert set(json.loads(json.dumps(f.__dict__))) == {"code", "severity", "title", "message", "fix", "evidence",
-                                                      "references", "doc"}
+                                                      "references", "doc", "blocks", "clients"}
     assert f.evidence["derived.min_cc"] == 7.5
     assert set(f.doc) == {"what", "why", "fix", "exceptions"}
     order = [x.severity for x in findings]

@@ -7,6 +7,7 @@ n_gpu_layers); values are converted the way llama.cpp converts them.
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Optional
 
@@ -156,7 +157,10 @@ def parse_llamacpp_args(argv: list[str]) -> tuple[Optional[str], dict, list]:
             value = argv[i + 1]
             i += 1
         i += 1
-        flags[name] = _convert(name, kind, value, flags)
+        try:
+            flags[name] = _convert(name, kind, value, flags)
+        except ValueError:                         # llama.cpp stops here; the command-line check says so
+            unknown.append(f"{arg}={value}")
     model = flags.get("model")
     return model, flags, unknown
 
@@ -165,19 +169,37 @@ def _looks_like_flag(token: str) -> bool:
     return token.startswith("-") and not re.fullmatch(r"-\d+(\.\d+)?", token)
 
 
+def _stoi(value: str) -> int:
+    """std::stoi: leading blanks, then the longest integer prefix; none is an error, as in llama.cpp."""
+    m = re.match(r"\s*([+-]?\d+)", value)
+    if not m:
+        raise ValueError(f"stoi: {value!r}")
+    n = int(m.group(1))
+    if not -2**31 <= n < 2**31:
+        raise ValueError(f"stoi: {value!r} out of range")
+    return n
+
+
+def _stof(value: str) -> float:
+    """std::stof: the longest float prefix; a non-finite result is refused here (no engine uses one)."""
+    m = re.match(r"\s*([+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))", value)
+    if not m:
+        raise ValueError(f"stof: {value!r}")
+    x = float(m.group(1))
+    if not math.isfinite(x):
+        raise ValueError(f"stof: {value!r} out of range")
+    return x
+
+
 def _convert(name: str, kind: str, value: str, flags: dict) -> Any:
     if kind == "int":
-        try:
-            return int(value)
-        except ValueError:
-            return value
+        return _stoi(value)
     if kind == "float":
-        try:
-            return float(value)
-        except ValueError:
-            return value
+        return _stof(value)
     if kind == "ngl":                               # 'auto' = -1, 'all' = -2 (common/arg.cpp)
-        return {"auto": -1, "all": -2}.get(value, None) if not _is_int(value) else int(value)
+        if value in ("auto", "all"):
+            return {"auto": -1, "all": -2}[value]
+        return _stoi(value)
     if kind == "tri":
         low = value.lower()
         if low in ("on", "1", "true", "enabled", "yes"):
@@ -186,18 +208,12 @@ def _convert(name: str, kind: str, value: str, flags: dict) -> Any:
             return "off"
         return "auto" if low == "auto" else value
     if kind == "list":
-        return [float(x) if _is_number(x) else x for x in re.split(r"[,/]+", value) if x]
+        return [_stof(x) for x in re.split(r"[,/]+", value)[:64] if x]
     if kind == "append":
         return list(flags.get(name, [])) + [p for p in value.split(",") if p]
     return value
 
 
-def _is_int(text: str) -> bool:
-    return bool(re.fullmatch(r"-?\d+", text))
-
-
-def _is_number(text: str) -> bool:
-    return bool(re.fullmatch(r"-?\d+(\.\d+)?", text))
 
 
 def build_number(version: Optional[str]) -> Optional[int]:

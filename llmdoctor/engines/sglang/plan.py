@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
 from llmdoctor.engines.sglang import flags as flags_sglang
+from llmdoctor.engines.sglang.limits import SOURCE as LIMIT_SOURCE, context_limit, refusal, refuses
 from llmdoctor.engines.sglang.versions import has
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
@@ -159,7 +160,10 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     if "pre_model_load_bytes" in f:                  # figures read from an SGLang log
         pre = int(f["pre_model_load_bytes"])
     rest = (pre - weights) - int(pre * (1 - mfs))
-    context_len = int(f.get("context_length") or model.spec.max_position_embeddings or 4096)
+    limit = context_limit(model, version)
+    context_len = int(f.get("context_length") or limit.tokens)
+    if refuses(context_len, limit, request.env):
+        problems.append(f"SGLang refuses to start: {refusal(context_len, limit)} ({LIMIT_SOURCE})")
     page = int(f.get("page_size") or 1)
 
     mamba_slots = None
@@ -188,7 +192,10 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         problems.append(f"weights {weights / GIB:.2f} GiB leave no memory for the KV cache at mem_fraction_static {mfs} "
                         f"(free before load {pre / GIB:.2f} GiB); raise it above {1 - (pre - weights) / pre:.3f} or use more GPUs")
     elif tokens < context_len:
-        notes.append(f"the pool ({tokens} tokens) is smaller than context_length {context_len}: requests are limited by it")
+        # scheduler: max_req_input_len = min(context_len - 1, max_total_num_tokens - 1) (managers/scheduler.py)
+        problems.append(f"the KV pool holds {tokens:,} tokens, less than one request of context_length "
+                        f"{context_len:,}: SGLang rejects longer inputs; lower --context-length to {tokens:,} "
+                        f"or give the pool more memory")
     if cells["mla"]:
         kv_size = {"kv_size_bytes": (tokens + page) * cells["mla"]}
     else:
@@ -222,7 +229,7 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                              state_bytes_per_sequence=cells["state"],
                              details=SglangKv(**kv_size, cell_size=cell, mamba_slots=mamba_slots,
                                               mamba_pool_bytes=mamba_pool, max_running_requests=max_running)),
-        max_model_len=context_len, max_concurrency=round(tokens / context_len, 4) if context_len else 0.0,
+        max_model_len=context_len, context_limit=limit.tokens, max_concurrency=round(tokens / context_len, 4) if context_len else 0.0,
         weights=WeightsPlan(bytes_per_gpu=weights, bytes_total=rw.bytes_total, details=rw.details),
         activation_bytes_per_gpu=int(pre * (1 - mfs)), gpu_memory_utilization=mfs,
         speculative=SpeculativePlan(method=str(spec_algo).lower(), num_speculative_tokens=int(f.get("speculative_num_steps") or 0))

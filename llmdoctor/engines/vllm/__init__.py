@@ -36,6 +36,11 @@ def _log_figures(f, plan):
     return rows
 
 
+def _check_config(flags, version, env):
+    from llmdoctor.engines.vllm.config_checks import check_config
+    return check_config(flags, version, env)
+
+
 def _extract(lines, sink):
     from llmdoctor.engines.vllm.log import extract
     extract(lines, sink)
@@ -54,7 +59,7 @@ ENGINE = Engine(
         r"GPU KV cache size|Available KV cache memory|Loading model weights took|Model loading took|"
         r"shm_broadcast|fa_utils\.py|EngineCore|VllmWorker|Setting attention block size|SpecDecoding metrics|"
         r"Avg generation throughput", re.I),
-    log_process_prefix=True, context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
+    log_process_prefix=True, check_config=_check_config, context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
     programs=(Program(names=("vllm",), then=("serve",)), Program(module="vllm.entrypoints")),
     images=((re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ("vllm", "serve")),),
     log_fact_flags=("max_model_len", "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization",

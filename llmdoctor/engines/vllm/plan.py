@@ -13,6 +13,7 @@ import math
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm import flags as flags_vllm
+from llmdoctor.engines.vllm.limits import SOURCE as LIMIT_SOURCE, context_limit, refusal, refuses
 from llmdoctor.engines.vllm.versions import has
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
@@ -125,12 +126,15 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     if is_mtp and not model.spec.mtp_layers:
         problems.append(f"speculative method {method} but the model has no MTP layers")
 
-    # max_model_len: the model's, or the user's; -1/auto means "largest that fits" (v0.16+).
-    M_model = model.spec.max_position_embeddings or 4096
+    # max_model_len: the model's (as vLLM derives it), or the user's; -1/auto means "largest that fits" (v0.16+).
+    limit = context_limit(model, version)
+    M_model = limit.tokens if limit else 2048           # vLLM assumes 2048 when the config names no length
     M = int(s.get("max_model_len") or M_model)
     auto_fit = M == -1
     if auto_fit:
         M = M_model
+    if refuses(M, limit, request.env):
+        problems.append(f"vLLM refuses to start: {refusal(M, limit)} ({LIMIT_SOURCE})")
     T = int(s["max_num_batched_tokens"])
     if not v1 and "max_num_batched_tokens" not in flags:
         T = max(M, 2048) if M <= 32768 else 2048
@@ -248,7 +252,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                                             mamba_padding_pct=kv.mamba_padding_pct,
                                             estimated_max_model_len=kv.estimated_max_model_len,
                                             mamba_cache_mode=ks.mamba_cache_mode)),
-        max_model_len=M, max_concurrency=round(kv.concurrency, 4),
+        max_model_len=M, context_limit=limit.tokens if limit else None, max_concurrency=round(kv.concurrency, 4),
         weights=WeightsPlan(bytes_per_gpu=weights, bytes_total=rw.bytes_total, details=rw.details),
         activation_bytes_per_gpu=activation, gpu_memory_utilization=gmu, speculative=speculative,
         decode_tokens_per_s=round(speed.tokens_per_s, 1) if speed.tokens_per_s else None, prefill_tokens_per_s=None,

@@ -14,6 +14,9 @@ CHANGES: dict[str, Change] = {
     "v1_engine": Change(
         "0.8.0", "the V1 engine (block-based KV cache, one profile run) is the default",
         "vllm/envs.py VLLM_USE_V1; vllm/v1/worker/gpu_worker.py (read: v0.8.5)"),
+    "gmu_bounds_checked": Change(
+        "0.12.0", "gpu_memory_utilization validated in (0, 1] (only > 1 refused before)",
+        "vllm/config/cache.py · CacheConfig.gpu_memory_utilization Field(gt=0, le=1) (0.11.0: _verify_args > 1.0 only)"),
     "startup_free_memory_check": Change(
         "0.9.0", "startup refuses when free memory < total x gmu",
         "vllm/v1/worker/gpu_worker.py · Worker.init_device (absent in v0.8.5, present in v0.9.2)"),
@@ -47,6 +50,10 @@ CHANGES: dict[str, Change] = {
     "requested_memory_ceil": Change(
         "0.29.0", "requested memory = ceil(total x gmu) (int() before)",
         "vllm/v1/worker/utils.py · request_memory (v0.29.0; inline int() in Worker.init_device before)"),
+    "yarn_length_already_scaled": Change(
+        "0.31.0", "YaRN configs: max_position_embeddings is taken as already scaled (no x factor)",
+        "vllm/config/model.py · _get_and_verify_max_len (0.29.0: original_max_position_embeddings x factor; "
+        "0.31.0: yarn in the skip list)"),
     "mamba_align_with_prefix_caching": Change(
         "0.33.0", "prefix caching on a hybrid model makes mamba_cache_mode 'align'",
         "vllm/config/model.py · ModelConfig.is_prefix_caching_supported (v0.33.0)"),
