@@ -10,9 +10,8 @@ from llmdoctor.errors import ExitCode, LLMDoctorError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):   # usage errors exit 2 with one line, as argparse does
-        self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE, f"llmdoctor: error: {message}\n")
+    def error(self, message: str):   # usage errors exit 2 with one line
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _add_machine_flags(p: argparse.ArgumentParser) -> None:

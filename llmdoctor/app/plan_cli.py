@@ -7,6 +7,7 @@ import argparse
 
 from llmdoctor.errors import ExitCode
 from llmdoctor import engines
+from llmdoctor.app import options as opt
 from llmdoctor.app.pipeline import Intent, check_inputs, evaluate, gather
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -18,25 +19,29 @@ def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command
     p.add_argument("--engine", choices=engines.names(),
                    help="engine to plan for" + ("" if engine_required_without_command else
                                                 " (default: the engines that suit the model's format)"))
-    p.add_argument("--engine-version", help="plan for this engine version (default: installed, else newest known)")
+    p.add_argument("--engine-version", type=opt.engine_version,
+                   help="plan for this engine version (default: installed, else newest known)")
     p.add_argument("--model-path", help="checkpoint to read when the launch command names a hub id")
     p.add_argument("--gpu", help="what-if: plan for this GPU (from the GPU table) instead of probing")
-    p.add_argument("--vram-gib", type=float, help="what-if: memory of that GPU (modded cards)")
-    p.add_argument("--gpus", type=int, default=1, help="what-if: number of such GPUs")
+    p.add_argument("--vram-gib", type=opt.float_in(0, 4096), help="what-if: memory of that GPU (modded cards)")
+    p.add_argument("--gpus", type=opt.int_in(1, opt.MAX_GPUS), default=1, help="what-if: number of such GPUs")
     p.add_argument("--machine", metavar="FILE", help="use a recorded machine instead of probing")
     p.add_argument("--json", action="store_true", help="print the facts document as JSON")
-    p.add_argument("--tp", type=int, help="tensor parallel size")
-    p.add_argument("--pp", type=int, help="pipeline parallel size")
-    p.add_argument("--max-model-len", type=int, help="context length (llama.cpp -c, Ollama num_ctx)")
-    p.add_argument("--gpu-memory-utilization", type=float, help="vLLM gpu_memory_utilization / SGLang mem_fraction_static")
-    p.add_argument("--kv-cache-dtype", help="KV cache dtype (fp8, q8_0, ...)")
-    p.add_argument("--kv-cache-memory-bytes", type=int, help="vLLM: fixed KV cache size")
-    p.add_argument("--max-num-seqs", type=int, help="concurrent sequences (llama.cpp -np)")
-    p.add_argument("--max-num-batched-tokens", type=int)
-    p.add_argument("--n-gpu-layers", type=int, help="llama.cpp -ngl / Ollama num_gpu")
-    p.add_argument("--dtype")
-    p.add_argument("--quant", metavar="TYPE", help="llama.cpp/Ollama: size a config-only model as this GGUF type (Q4_K_M, Q8_0, ...)")
-    p.add_argument("--concurrency", type=int, help="requests that must fit at max-model-len")
+    p.add_argument("--tp", type=opt.int_in(1, opt.MAX_GPUS), help="tensor parallel size")
+    p.add_argument("--pp", type=opt.int_in(1, opt.MAX_GPUS), help="pipeline parallel size")
+    p.add_argument("--max-model-len", type=opt.int_in(1, opt.MAX_TOKENS),
+                   help="context length (llama.cpp -c, Ollama num_ctx)")
+    p.add_argument("--gpu-memory-utilization", type=opt.float_in(0, 1),
+                   help="vLLM gpu_memory_utilization / SGLang mem_fraction_static, in (0, 1]")
+    p.add_argument("--kv-cache-dtype", type=opt.dtype_name, help="KV cache dtype (fp8, q8_0, ...)")
+    p.add_argument("--kv-cache-memory-bytes", type=opt.int_in(1, 1 << 50), help="vLLM: fixed KV cache size")
+    p.add_argument("--max-num-seqs", type=opt.int_in(1, opt.MAX_COUNT), help="concurrent sequences (llama.cpp -np)")
+    p.add_argument("--max-num-batched-tokens", type=opt.int_in(1, opt.MAX_TOKENS))
+    p.add_argument("--n-gpu-layers", type=opt.int_in(-2, 100000), help="llama.cpp -ngl / Ollama num_gpu (-1 all)")
+    p.add_argument("--dtype", type=opt.dtype_name)
+    p.add_argument("--quant", metavar="TYPE", type=opt.dtype_name,
+                   help="llama.cpp/Ollama: size a config-only model as this GGUF type (Q4_K_M, Q8_0, ...)")
+    p.add_argument("--concurrency", type=opt.int_in(1, opt.MAX_COUNT), help="requests that must fit at max-model-len")
 
 
 def add_rule_arguments(p: argparse.ArgumentParser) -> None:

@@ -75,20 +75,28 @@ def _parse_docker(argv: list[str], env: dict[str, str]) -> tuple[DockerWrapper, 
         elif name == "--privileged":
             d.privileged = True
         elif name == "--entrypoint":
-            entrypoint = shlex.split(val)
+            entrypoint = _shell_words(val)
         i += 1
     return d, [], entrypoint
+
+
+def _shell_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as exc:           # "No closing quotation", "No escaped character"
+        raise UsageError(f"launch command: cannot split {text[:80]!r} as the shell would: {exc}") from None
 
 
 def _unwrap_shell(argv: list[str]) -> list[str]:
     """`bash -c "cd /x && vllm serve ..."`: the segment that runs an engine."""
     if len(argv) >= 3 and os.path.basename(argv[0]) in ("bash", "sh", "zsh") and argv[1] in ("-c", "-lc"):
+        _shell_words(argv[2])
         for segment in re.split(r"&&|;|\|\|", argv[2]):
-            words = shlex.split(segment)
+            words = _shell_words(segment)
             words = _split_env(words, {})
             if words and _engine_of(words)[0]:
                 return words
-        return shlex.split(argv[2])
+        return _shell_words(argv[2])
     return argv
 
 
