@@ -5,8 +5,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 PKG = Path(__file__).resolve().parent.parent / "llmdoctor"
 
 # lowest first; a package may import its own layer's modules only when it is the same package

@@ -7,7 +7,6 @@ See docs/rules/README.md, "Derived facts", for the list and how each is computed
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional

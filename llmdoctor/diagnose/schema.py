@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from llmdoctor.schema import ANY, Node, node_for
+from llmdoctor.schema import Node, node_for
 
 
 @dataclass

@@ -26,6 +26,11 @@ def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
         parsed = parse_command(list(plan.command))
     except ValueError as exc:
         return _with_check(plan, CommandCheck(fits=None, why=f"could not re-read the command: {exc}"))
+    command, dropped = _without_refused_values(plan, parsed, request)
+    if dropped:
+        plan = replace(plan, command=command, assumptions=plan.assumptions + [
+            f"left out of the recommended command: {d}" for d in dropped])
+        parsed = parse_command(list(command))
     flags = {**{k: request.flags[k] for k in CARRIED if k in request.flags}, **parsed.flags}
     again = _replan(target, model, request, parsed, flags, make)
     key = get(plan.engine).context_flag
@@ -41,6 +46,31 @@ def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
                          max_model_len=again.max_model_len, max_concurrency=again.max_concurrency)
     return _with_check(replace(plan, recommendations=recommendations,
                                command=again.command if again.fits else plan.command), check)
+
+
+def _without_refused_values(plan: Plan, parsed, request: PlanRequest) -> tuple[list[str], list[str]]:
+    """The recommended command without the user's flag values the engine would refuse (a bad choice,
+    a value out of range): the command the report prints must start."""
+    from llmdoctor.engines import get
+    from llmdoctor.engines.cli_table import check_args
+    version = plan.engine_version
+    found = check_args(parsed.engine, version, parsed.args, parsed.program) + \
+        get(parsed.engine).check_config(parsed.flags, version, dict(request.env))
+    argv, dropped = list(plan.command), []
+    for issue in found:
+        if not issue.refuses or issue.kind not in ("bad-value", "bad-choice", "bad-config") or issue.value is None:
+            continue
+        for i, tok in enumerate(argv):
+            if tok == issue.flag and i + 1 < len(argv) and argv[i + 1] == issue.value:
+                del argv[i:i + 2]
+                break
+            if tok == f"{issue.flag}={issue.value}":
+                del argv[i]
+                break
+        else:
+            continue
+        dropped.append(f"{issue.flag} {issue.value} ({issue.message})")
+    return argv, dropped
 
 
 def _with_check(plan: Plan, check: CommandCheck) -> Plan:

@@ -8,7 +8,7 @@ SGLang's "Load weight end ... mem usage" is the same quantity measured as a drop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.plan.common import DTYPE_BYTES, canonical_dtype

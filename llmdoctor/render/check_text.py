@@ -1,7 +1,6 @@
 """The `llmdoctor check` report: verdict first, then machine, model, plan, findings, command."""
 from __future__ import annotations
 
-import shlex
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -11,7 +10,7 @@ from rich.text import Text
 
 from llmdoctor.render.machine_text import gpu_table
 from llmdoctor.render.tables import model_table, plan_table
-from llmdoctor.render.summary_text import SEVERITY_STYLE, VERDICT_STYLE, command_caption
+from llmdoctor.render.summary_text import SEVERITY_STYLE, VERDICT_STYLE, print_command
 from llmdoctor.render.units import gib
 
 
@@ -56,12 +55,6 @@ def findings_block(report):
     return Group(*parts)
 
 
-def command_block(plan):
-    if plan is None or not plan.command:
-        return Text("No launch command (no plan).")
-    return Group(Text(command_caption(plan), style="bold"), Text(shlex.join(plan.command)))
-
-
 def render_check(report, console: Console) -> None:
     parts = [verdict_panel(report), machine_summary(report.machine)]
     if report.model is not None:
@@ -70,9 +63,13 @@ def render_check(report, console: Console) -> None:
         parts.append(plan_table(report.plan))
     if report.alternatives:
         parts.append(compare_table([report.plan, *report.alternatives]))
-    parts += [Text("Findings", style="bold underline"), findings_block(report), command_block(report.plan)]
+    parts += [Text("Findings", style="bold underline"), findings_block(report)]
+    console.print(Group(*parts))
+    if report.plan is None or not report.plan.command:
+        console.print(Text("No launch command (no plan)."))
+    else:
+        print_command(report.plan, console)
     unknown = [p for p in report.machine.probes if p.status != "ok"]
     if unknown:
-        parts.append(Text("Not probed: " + "; ".join(f"{p.name} ({p.reason or p.status})" for p in unknown),
-                          style="dim"))
-    console.print(Group(*parts))
+        console.print(Text("Not probed: " + "; ".join(f"{p.name} ({p.reason or p.status})" for p in unknown),
+                           style="dim"))

@@ -1,13 +1,11 @@
 """Text rendering of a Plan (rich). Reads the plan only; computes nothing but unit conversions."""
 from __future__ import annotations
 
-import shlex
 
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from llmdoctor.render.summary_text import command_caption
+from llmdoctor.render.summary_text import print_command
 from llmdoctor.render.units import gib
 
 
@@ -46,8 +44,7 @@ def render_plan(plan, console, model_name: str | None = None, unknown_flags: lis
         for key, item in plan.recommendations.items():
             console.print(f"  {escape(key)} = {escape(str(item.value))}  [dim]({escape(item.why)})[/dim]")
     if plan.command:
-        console.print(Text(command_caption(plan), style="bold"))
-        console.print("  " + escape(shlex.join(plan.command)), soft_wrap=True)
+        print_command(plan, console)
     if unknown_flags:
         console.print(f"[yellow]flags not understood (kept, not used):[/yellow] {escape(' '.join(unknown_flags))}")
     if plan.assumptions:

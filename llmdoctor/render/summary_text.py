@@ -54,4 +54,34 @@ def command_caption(plan) -> str:
 
 
 def command_text(plan) -> str:
-    return shlex.join(plan.command) if plan is not None and plan.command else "(no command)"
+    """The command as a shell reads it: the program, then one flag and its value a line, joined with
+    backslash continuations, so no line is broken inside a word when pasted."""
+    if plan is None or not plan.command:
+        return "(no command)"
+    lines: list[list[str]] = [[]]
+    for word in plan.command:
+        if word.startswith("-") and lines[-1] and len(lines) + len(lines[-1]) > 1 and not _is_number(word):
+            lines.append([])
+        lines[-1].append(shlex.quote(word))
+    return " \\\n  ".join(" ".join(words) for words in lines)
+
+
+def command_block(plan) -> Text:
+    """Caption and command as one Text (the TUI); a console prints them with print_command."""
+    text = Text(command_caption(plan) + "\n", style="bold")
+    text.append(command_text(plan), style="")
+    return text
+
+
+def print_command(plan, console) -> None:
+    """The caption wraps like any text; the command goes out as it is, never wrapped or cropped by rich."""
+    console.print(Text(command_caption(plan), style="bold"))
+    console.out(command_text(plan), highlight=False)
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+        return True
+    except ValueError:
+        return False

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from rich.markup import escape
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from llmdoctor.render.summary_text import command_caption, command_text, findings_text, plan_line, verdict_text
+from llmdoctor.render.summary_text import command_block, findings_text, plan_line, verdict_text
 from llmdoctor.render.tui.memory_bar import MemoryBars
 
 
@@ -32,5 +31,4 @@ class SummaryPane(VerticalScroll):
         self.query_one("#plan-line", Static).update(escape(plan_line(report.plan)))
         self.query_one("#summary-bars", MemoryBars).show_plan(report.plan)
         self.query_one("#top-findings", Static).update(findings_text(report))
-        self.query_one("#summary-command", Static).update(
-            Text(command_caption(report.plan) + "\n", style="bold").append(command_text(report.plan), style=""))
+        self.query_one("#summary-command", Static).update(command_block(report.plan))
