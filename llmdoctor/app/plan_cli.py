@@ -118,6 +118,10 @@ def run_check(args: argparse.Namespace, console_factory) -> int:
 
 
 def run_tui_with(intent: Intent, config) -> int:
+    import sys
+    from llmdoctor.errors import UsageError
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("--tui needs a terminal on stdin and stdout; use --json or the text report in a pipe")
     from llmdoctor.render.tui.app import LLMDoctorApp
     from llmdoctor.app.tui_session import make_loader
     LLMDoctorApp(make_loader(intent, config)).run()

@@ -124,3 +124,35 @@ def test_help_and_copy():
             await pilot.pause(0.05)
             assert app.clipboard.startswith("vllm serve ")
     asyncio.run(scenario())
+
+
+def test_keys_never_trap_the_user():
+    """Escape leaves a what-if field, q quits from one, and a tab's number key puts the keyboard on its view."""
+    async def scenario():
+        app = app_for()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await loaded(pilot, app)
+            await pilot.press("5")                       # Findings: the table takes the keyboard
+            assert app.query_one("#tabs").active == "findings"
+            assert app.focused is not None and app.focused.id == "findings-table"
+            await pilot.press("6")
+            field = app.query_one("#wi-max_model_len")
+            field.focus()
+            await pilot.pause()
+            assert app.focused is field
+            await pilot.press("escape")
+            assert app.focused is not field
+            field.focus()
+            await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+    asyncio.run(scenario())
+
+
+def test_tui_without_a_terminal_exits_two_with_one_line():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "llmdoctor", "check", QWEN3_8B, "--gpu", "RTX 4090", "--tui"],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "terminal" in out.stderr

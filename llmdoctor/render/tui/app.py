@@ -7,7 +7,7 @@ from typing import Callable
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, LoadingIndicator, Select, Static, TabbedContent, TabPane, Tabs
 
 from llmdoctor.render.tui.facts_views import MachineView, ModelView, PlanView
 from llmdoctor.render.tui.findings_view import FindingsView
@@ -23,7 +23,9 @@ class LLMDoctorApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "llmdoctor"
     BINDINGS = [
-        Binding("q", "quit", "quit"), Binding("question_mark", "help", "help"),
+        # q works from the what-if fields too (they take digits only); Escape leaves a field
+        Binding("q", "quit", "quit", priority=True), Binding("escape", "leave_field", "leave field", show=False),
+        Binding("question_mark", "help", "help"),
         Binding("c", "copy_command", "copy command"), Binding("s", "save_json", "save JSON"),
         *[Binding(str(i + 1), f"tab('{name}')", name, show=False) for i, name in enumerate(TABS)],
     ]
@@ -77,8 +79,19 @@ class LLMDoctorApp(App):
         self.sub_title = report.verdict().headline
 
     def action_tab(self, name: str) -> None:
-        if self.ready:
-            self.query_one("#tabs", TabbedContent).active = name
+        """Show a tab and put the keyboard on its table or text, so arrows scroll it at once."""
+        if not self.ready:
+            return
+        self.query_one("#tabs", TabbedContent).active = name
+        pane = self.query_one(f"#{name}", TabPane)
+        target = next((w for w in pane.query("*") if w.focusable), None)
+        if target is not None:
+            target.focus()
+
+    def action_leave_field(self) -> None:
+        """Escape: out of a what-if field, back to the tab's own view."""
+        if self.ready and isinstance(self.focused, (Input, Select)):
+            self.query_one("#tabs", TabbedContent).query_one(Tabs).focus()     # the tab bar: arrows switch tabs
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
