@@ -13,6 +13,13 @@ from llmdoctor.render.tui.memory_bar import MemoryBars
 from llmdoctor.render.tui.session import WhatIf
 from llmdoctor.render.summary_text import command_text, findings_text, plan_line, verdict_text
 
+
+class NumberInput(Input):
+    """A field of digits that does not claim other printable keys, so the app's q (quit) reaches the app."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character is not None and (character.isdigit() or character == ".")
+
 KV_DTYPES = ("auto", "fp8", "fp8_e4m3", "fp8_e5m2", "f16", "q8_0", "q4_0")
 NUMBER_FIELDS = (  # (WhatIf field, label, type)
     ("num_gpus", "GPUs", int), ("tensor_parallel_size", "tensor parallel", int),
@@ -53,8 +60,8 @@ class WhatIfPanel(Horizontal):
             yield Select([(d, d) for d in KV_DTYPES], value=kv, allow_blank=False, id="wi-kv")
             for field, label, _kind in NUMBER_FIELDS:
                 yield Label(label)
-                yield Input(value=self._initial(field), placeholder="default", id=f"wi-{field}",
-                            restrict=r"[0-9.]*")
+                yield NumberInput(value=self._initial(field), placeholder="default", id=f"wi-{field}",
+                                  restrict=r"[0-9.]*")
         with VerticalScroll(id="whatif-result"):
             yield Static(id="wi-verdict")
             yield Static(id="wi-plan")
