@@ -40,9 +40,11 @@ def gather(intent: Intent) -> Inputs:
     command = None
     model_path = intent.model_path
     if intent.launch:
+        import os
+        from llmdoctor.app.model_ref import command_model
         from llmdoctor.engines.command import parse_command
         command = parse_command(list(intent.launch))
-        model_path = model_path or command.model
+        model_path = model_path or command_model(command, os.environ)
     model = None
     if model_path:
         from llmdoctor.checkpoint import read_model

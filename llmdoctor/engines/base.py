@@ -40,6 +40,7 @@ class Engine:
     programs: tuple[Program, ...] = ()
     images: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = ()   # container image -> its entrypoint argv
     runs_gguf: bool = False                            # llama.cpp's runtime (llama.cpp, Ollama)
+    model_store: str = "hf"                            # where a model name resolves: "hf" | "llamacpp-hf" | "ollama"
     log_fact_flags: tuple[str, ...] = ()               # log facts that stand for flags when not echoed
     log_flag_names: Mapping[str, str] = field(default_factory=dict)   # log fact name -> its flag
     binaries: tuple[str, ...] = ()                     # programs whose --version names the installed version

@@ -72,6 +72,16 @@ def _parse_docker(argv: list[str], env: dict[str, str]) -> tuple[DockerWrapper, 
             d.runtime = val
         elif name == "--device":
             d.devices.append(val)
+        elif name in ("-v", "--volume"):
+            host, _, rest = val.partition(":")
+            target = rest.split(":", 1)[0]
+            if host.startswith(("/", "~", ".")) and target.startswith("/"):     # a bind mount, not a named volume
+                d.volumes.append((os.path.expanduser(host), target))
+        elif name == "--mount":
+            opts = dict(p.partition("=")[::2] for p in val.split(","))
+            src, dst = opts.get("source") or opts.get("src"), opts.get("target") or opts.get("destination") or opts.get("dst")
+            if opts.get("type", "volume") == "bind" and src and dst:
+                d.volumes.append((src, dst))
         elif name == "--privileged":
             d.privileged = True
         elif name == "--entrypoint":
@@ -145,3 +155,24 @@ def image_version(cmd: LaunchCommand) -> Optional[str]:
     tag = cmd.docker.image.rsplit(":", 1)[1]
     m = re.match(r"v?(\d+\.\d+(?:\.\d+)?)", tag)
     return m.group(1) if m else None
+
+
+def rewrap(original: LaunchCommand, engine_argv: list[str]) -> list[str]:
+    """`engine_argv` (program and arguments) in the user's own wrapper: the `VAR=value` prefixes and the
+    `docker run ... IMAGE` part, so the recommended command runs where theirs would. An image whose
+    entrypoint is the engine gets the arguments without the program, as the user gave them."""
+    argv = list(original.argv)
+    i = 1 if argv and os.path.basename(argv[0]) == "env" else 0
+    while i < len(argv) and _ENV.match(argv[i]):
+        i += 1
+    prefix = argv[:i]
+    docker = original.docker
+    if docker is None or not docker.image or docker.image not in argv[i:]:
+        return prefix + list(engine_argv)
+    at = argv.index(docker.image, i)
+    container = argv[at + 1:]
+    found = _engine_of(_unwrap_shell(container)) if container else (None, 0, None)
+    if found[0] is None and any(p.search(docker.image) for e in engines() for p, _ in e.images):
+        start = get(original.engine).match(list(engine_argv))
+        return argv[:at + 1] + list(engine_argv[start[0] if start else 0:])
+    return argv[:at + 1] + list(engine_argv)

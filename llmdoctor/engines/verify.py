@@ -26,6 +26,12 @@ def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
         parsed = parse_command(list(plan.command))
     except ValueError as exc:
         return _with_check(plan, CommandCheck(fits=None, why=f"could not re-read the command: {exc}"))
+    from llmdoctor.engines.command import rewrap
+    user = request.command
+    wrap = (lambda argv: rewrap(user, argv)) if user is not None and (user.docker or user.env) else list
+    if wrap(plan.command) != plan.command:
+        plan = replace(plan, command=wrap(plan.command))
+        parsed = parse_command(list(plan.command))
     command, dropped = _without_refused_values(plan, parsed, request)
     if dropped:
         plan = replace(plan, command=command, assumptions=plan.assumptions + [
@@ -45,7 +51,7 @@ def verify_command(plan: Plan, target: Target, model: Any, request: PlanRequest,
     check = CommandCheck(fits=again.fits, why=again.fits_reason, kv_tokens=again.kv_cache.tokens,
                          max_model_len=again.max_model_len, max_concurrency=again.max_concurrency)
     return _with_check(replace(plan, recommendations=recommendations,
-                               command=again.command if again.fits else plan.command), check)
+                               command=wrap(again.command) if again.fits else plan.command), check)
 
 
 def _without_refused_values(plan: Plan, parsed, request: PlanRequest) -> tuple[list[str], list[str]]:

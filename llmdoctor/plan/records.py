@@ -23,6 +23,7 @@ class DockerWrapper:
     privileged: bool = False
     env: dict[str, str] = field(default_factory=dict)
     devices: list[str] = field(default_factory=list)
+    volumes: list[tuple[str, str]] = field(default_factory=list)   # bind mounts: (host path, container path)
 
 
 @dataclass(frozen=True)

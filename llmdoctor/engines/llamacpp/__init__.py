@@ -53,6 +53,6 @@ ENGINE = Engine(
         r"common_init|srv |slot |main: )|llama-server|llama_kv_cache|Jinja Exception|got exception: \{"),
     programs=(Program(names=("llama-server", "llama-cli", "server")),),
     images=((re.compile(r"ggml-org/llama\.cpp:(server|full)|llama\.cpp:server"), ("llama-server",)),),
-    runs_gguf=True, binaries=("llama-server", "llama-cli", "llama.cpp"), context_of=_context,
+    runs_gguf=True, model_store="llamacpp-hf", binaries=("llama-server", "llama-cli", "llama.cpp"), context_of=_context,
     kv_dtype_of=_kv_dtype, log_figures=log_figures,
 )

@@ -49,6 +49,6 @@ ENGINE = Engine(
         r"source=[\w/]+\.go:\d+|\bollama\b|\[GIN\]|msg=\"?offload|ollama_llama_server|runner\.(?:size|vram)"),
     programs=(Program(names=("ollama",)),),
     images=((re.compile(r"(^|/)ollama/ollama(:|$)"), ("ollama",)),),
-    runs_gguf=True, log_embeds=("llamacpp",), binaries=("ollama",), context_of=_context, kv_dtype_of=_kv_dtype,
+    runs_gguf=True, model_store="ollama", log_embeds=("llamacpp",), binaries=("ollama",), context_of=_context, kv_dtype_of=_kv_dtype,
     log_figures=_log_figures,
 )
