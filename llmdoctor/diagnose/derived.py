@@ -73,6 +73,7 @@ class Derived:
     reasoning_parsers: list[str] = field(default_factory=list)   # reasoning parsers that match model_family
     reasoning_default: Optional[str] = None  # "on" | "off" | "none" | "unknown"
     context_tokens: Optional[int] = None     # context one request gets (plan.max_model_len, else from flags)
+    requested_context: Optional[int] = None  # the context the command's flags and environment ask for
     command_issues: list[CommandIssue] = field(default_factory=list)   # the engine's own parser on the command
     command_checked_against: Optional[str] = None   # the engine version whose command line was checked
     command_refusals: list[str] = field(default_factory=list)   # messages of the issues that stop the engine
@@ -183,6 +184,12 @@ def compute(doc: dict, template_text: Optional[str] = None) -> Derived:
         d.reasoning_parsers = families.reasoning_parsers(fam, d.engine)
         d.reasoning_default = fam.get("reasoning_default")
     d.context_tokens = _context(plan, flags, env, d.engine)
+    spec = _engine(d.engine)
+    if spec is not None:
+        try:
+            d.requested_context = spec.context_of(flags, env)
+        except (TypeError, ValueError):          # a value the engine's parser refuses (see command_issues)
+            d.requested_context = None
     return d
 
 
