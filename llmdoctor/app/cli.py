@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the model section of the facts document")
     p.set_defaults(func=cmd_model)
 
-    from llmdoctor.app.plan_cli import add_arguments as _add_plan_arguments, add_rule_arguments
+    from llmdoctor.app import options as opt
+    from llmdoctor.app.plan_cli import add_arguments as _add_plan_arguments, add_rule_arguments, add_what_if_hardware
     p = sub.add_parser("check", help="the main job: probe, read the model, plan the engine(s), diagnose; "
                        "MODEL [--engine E], or -- <your launch command>")
     _add_plan_arguments(p, engine_required_without_command=False)
@@ -62,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="the log file, or - for stdin")
     p.add_argument("--model", metavar="PATH", help="the model (HF directory, config.json or GGUF) to reconcile the plan with")
     p.add_argument("--engine", choices=engines.names(), help="skip engine detection")
-    p.add_argument("--engine-version", metavar="V", help="the engine version, when the log does not print it")
+    p.add_argument("--engine-version", metavar="V", type=opt.engine_version,
+                   help="the engine version, when the log does not print it")
     p.add_argument("--json", action="store_true", help="print the logs document as JSON")
     _add_machine_flags(p)
+    add_what_if_hardware(p)
     p.set_defaults(func=cmd_logs)
 
     p = sub.add_parser("rules", help="list the pitfall rules: code, severity, name (--check: validate rule files)")
@@ -151,10 +154,11 @@ def cmd_logs(args) -> int:
     if args.model:
         from llmdoctor.checkpoint import read_model
         from llmdoctor.logs.reconcile import reconcile
-        from llmdoctor.plan import target_from_machine
+        from llmdoctor.plan import target_from_machine, target_what_if
         model = read_model(args.model)
-        report.reconcile, report.reconcile_note = reconcile(
-            report, model, target_from_machine(get_machine(args)), engine_version=args.engine_version)
+        target = (target_what_if(args.gpu, args.vram_gib, args.gpus) if args.gpu
+                  else target_from_machine(get_machine(args)))
+        report.reconcile, report.reconcile_note = reconcile(report, model, target, engine_version=args.engine_version)
     if args.json:
         from llmdoctor.logs.document import logs_document
         from llmdoctor.render.json_out import write_json

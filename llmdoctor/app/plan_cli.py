@@ -22,9 +22,7 @@ def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command
     p.add_argument("--engine-version", type=opt.engine_version,
                    help="plan for this engine version (default: installed, else newest known)")
     p.add_argument("--model-path", help="checkpoint to read when the launch command names a hub id")
-    p.add_argument("--gpu", help="what-if: plan for this GPU (from the GPU table) instead of probing")
-    p.add_argument("--vram-gib", type=opt.float_in(0, 4096), help="what-if: memory of that GPU (modded cards)")
-    p.add_argument("--gpus", type=opt.int_in(1, opt.MAX_GPUS), default=1, help="what-if: number of such GPUs")
+    add_what_if_hardware(p)
     p.add_argument("--machine", metavar="FILE", help="use a recorded machine instead of probing")
     p.add_argument("--json", action="store_true", help="print the facts document as JSON")
     p.add_argument("--tp", type=opt.int_in(1, opt.MAX_GPUS), help="tensor parallel size")
@@ -42,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command
     p.add_argument("--quant", metavar="TYPE", type=opt.dtype_name,
                    help="llama.cpp/Ollama: size a config-only model as this GGUF type (Q4_K_M, Q8_0, ...)")
     p.add_argument("--concurrency", type=opt.int_in(1, opt.MAX_COUNT), help="requests that must fit at max-model-len")
+
+
+def add_what_if_hardware(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gpu", help="what-if: plan for this GPU (from the GPU table) instead of probing")
+    p.add_argument("--vram-gib", type=opt.float_in(0, 4096), help="what-if: memory of that GPU (modded cards)")
+    p.add_argument("--gpus", type=opt.int_in(1, opt.MAX_GPUS), default=1, help="what-if: number of such GPUs")
 
 
 def add_rule_arguments(p: argparse.ArgumentParser) -> None:

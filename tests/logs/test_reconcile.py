@@ -83,3 +83,15 @@ def test_cli_reconcile_json(capsys):
     rows = json.loads(capsys.readouterr().out)["logs"]["reconcile"]
     assert [r["figure"] for r in rows] == ["weights per GPU"]
     assert rows[0]["actual"] == round(64.38 * (1 << 30)) and isinstance(rows[0]["predicted"], int)
+
+
+def test_logs_model_takes_the_what_if_gpu_instead_of_this_machine(capsys):
+    """On a machine with no GPU, --gpu plans for the GPU the log ran on (no -100 % rows)."""
+    from llmdoctor.app.cli import main
+    log = str(LOGS / "vllm" / "vllm-10517-llama31-8b-3090-maxlen-20k-ok.log")
+    code = main(["logs", log, "--model", str(ROOT / "fixtures" / "models" / "meta-llama--Llama-3.1-8B"), "--gpu", "RTX 3090",
+                 "--engine-version", "0.6.4", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    rows = {r["figure"]: r for r in doc["reconcile"]}
+    assert code == 0 and abs(rows["weights per GPU"]["error_pct"]) < 1
+    assert all(r["error_pct"] > -90 for r in doc["reconcile"])
