@@ -92,6 +92,6 @@ def test_logs_model_takes_the_what_if_gpu_instead_of_this_machine(capsys):
     code = main(["logs", log, "--model", str(ROOT / "fixtures" / "models" / "meta-llama--Llama-3.1-8B"), "--gpu", "RTX 3090",
                  "--engine-version", "0.6.4", "--json"])
     doc = json.loads(capsys.readouterr().out)
-    rows = {r["figure"]: r for r in doc["reconcile"]}
+    rows = {r["figure"]: r for r in doc["logs"]["reconcile"]}
     assert code == 0 and abs(rows["weights per GPU"]["error_pct"]) < 1
-    assert all(r["error_pct"] > -90 for r in doc["reconcile"])
+    assert all(r["error_pct"] > -90 for r in doc["logs"]["reconcile"])
