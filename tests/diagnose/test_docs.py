@@ -30,3 +30,9 @@ def test_cli_rules_and_explain(capsys):
     assert "What:" in out and "https://github.com/vllm-project/vllm/issues/1157" in out
     assert main(["explain", "LD999"]) == 2
     assert main(["rules", "--check"]) == 0
+
+
+def test_engines_page_is_current():
+    from llmdoctor.diagnose.engine_docs import markdown
+    page = Path(__file__).resolve().parents[2] / "docs" / "engines.md"
+    assert page.read_text(encoding="utf-8") == markdown(), "run: python -m llmdoctor.diagnose.engine_docs > docs/engines.md"
