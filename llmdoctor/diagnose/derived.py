@@ -53,6 +53,7 @@ class JitNvcc:
 @dataclass
 class Derived:
     engine: Optional[str] = None             # plan.engine, else command.engine
+    engine_label: Optional[str] = None       # how people write it: vLLM, SGLang, llama.cpp, Ollama
     engine_version: Optional[str] = None     # plan.engine_version, else the installed package/binary
     min_cc: Optional[float] = None           # lowest compute capability among NVIDIA GPUs (7.5, 8.9, ...)
     effective_dtype: Optional[str] = None    # "bfloat16" | "float16" | "float32": what the engine computes in
@@ -138,10 +139,12 @@ def compute(doc: dict, template_text: Optional[str] = None) -> Derived:
 
     d.engine = _get(plan, "engine") or _get(command, "engine")
     d.engine_version = _get(plan, "engine_version") or _installed_version(d.engine, software)
+    d.engine_label = getattr(_engine(d.engine), "label", None)
     if command and d.engine and isinstance(command.get("args"), list):
-        from llmdoctor.engines.cli_table import check_args, table
+        from llmdoctor.engines.cli_table import check_args, check_env, table
         d.command_issues = check_args(d.engine, d.engine_version, [str(a) for a in command["args"]],
                                       command.get("program"))
+        d.command_issues += check_env(d.engine, d.engine_version, env, command.get("program"))
         spec = _engine(d.engine)
         if spec is not None and isinstance(command.get("flags"), dict):
             d.command_issues += spec.check_config(command["flags"], d.engine_version, env)

@@ -32,6 +32,7 @@ class FlagSpec:
     programs: tuple[str, ...]
     special_values: Optional[tuple[str, ...]]
     none_ok: bool = False                   # vLLM: "" and "None" read as null
+    env: Optional[str] = None               # llama.cpp: the LLAMA_ARG_* variable that sets it
 
 
 class CliTable:
@@ -80,7 +81,7 @@ class CliTable:
                             choices=tuple(str(c) for c in span["choices"]) if span.get("choices") else None,
                             deprecated=span.get("deprecated"), programs=tuple(span.get("programs") or ()),
                             special_values=tuple(str(c) for c in span["special_values"]) if span.get("special_values") else None,
-                            none_ok=bool(span.get("none_ok")))
+                            none_ok=bool(span.get("none_ok")), env=span.get("env"))
                         for name in spec.names + tuple(span.get("negative_names") or ()):
                             out.setdefault(name, spec)
             self._by_version[key] = out
@@ -410,3 +411,29 @@ def _check_cobra(t: CliTable, v: str, args: list[str]) -> list[CommandIssue]:
                                                f'strconv.ParseInt: parsing "{value}": invalid syntax',
                                        hint=None, source=f"github.com/spf13/pflag ({t.source(v)})"))
     return issues
+
+
+def check_env(engine: str, version: Optional[str], env: dict, program: Optional[str] = None) -> list[CommandIssue]:
+    """llama.cpp reads LLAMA_ARG_* variables through the same handlers as its flags, and stops on a bad
+    value ("error while handling environment variable"); the other engines' variables are not parsed
+    at start-up in a way that refuses."""
+    t = table(engine)
+    if t is None or not t.parser.get("style", "").startswith("llama.cpp"):
+        return []
+    v = t.version_for(version)
+    by_env = {s.env: s for s in t.options(v, (program or "llama-server").replace("llama-", "")).values() if s.env}
+    out = []
+    for name, value in sorted(env.items()):
+        spec = by_env.get(name)
+        if spec is None or spec.type not in ("int", "float") and not spec.choices:
+            continue
+        bad = (spec.type in ("int", "float") and not (spec.special_values and value in spec.special_values)
+               and not _stoi(value, spec.type)) or (spec.choices and spec.type not in ("int", "float")
+                                                    and value not in spec.choices)
+        if bad:
+            out.append(CommandIssue(
+                kind="bad-value", flag=name, value=value, refuses=True, hint=f"the variable sets {spec.names[-1]}",
+                message=(t.parser.get("env_bad_value_message") or 'error while handling environment variable "%s": %s')
+                % (name, "stoi" if spec.type == "int" else "stof" if spec.type == "float" else "invalid value"),
+                source=f"{t.parser.get('env_bad_value_source', 'common/arg.cpp')} ({t.source(v)})"))
+    return out

@@ -134,3 +134,11 @@ def test_tables_are_well_formed():
         assert all(t.sources.get(v) for v in t.versions), engine
         newest = t.options(t.versions[-1])
         assert len(newest) > 25, engine
+
+
+def test_llamacpp_environment_variables_go_through_the_same_handlers():
+    from llmdoctor.engines.cli_table import check_env
+    [found] = check_env("llamacpp", "0c1e57098", {"LLAMA_ARG_CTX_SIZE": "big", "LLAMA_ARG_N_PARALLEL": "2",
+                                                  "OTHER": "x"})
+    assert found.refuses and found.message == 'error while handling environment variable "LLAMA_ARG_CTX_SIZE": stoi'
+    assert check_env("vllm", None, {"VLLM_ALLOW_LONG_MAX_MODEL_LEN": "maybe"}) == []

@@ -128,6 +128,12 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     else:
         mfs, why = default_mfs(version, gpu_mib, tp, pp, chunk, max_bs, mla, bool(spec_algo))
     notes.append(f"mem_fraction_static {mfs} ({why})")
+    if not 0 < mfs < 1:          # NaN fails too
+        # no range check in SGLang (startup_checks.md row 3): <= 0 ends in "Not enough memory", >= 1 asks
+        # for a pool larger than the memory left, and the allocation fails with CUDA out of memory
+        problems.append(f"--mem-fraction-static {mfs} is outside (0, 1): SGLang stops at the KV pool allocation "
+                        "(\"Not enough memory. Please try to increase --mem-fraction-static.\" or CUDA out of memory)")
+        mfs = min(max(mfs, 0.01), 0.99) if mfs == mfs else 0.9       # keep the arithmetic finite
 
     cc_major = getattr(gpu0, "cc_major", None)
     dtype = canonical_dtype(f.get("dtype")) if f.get("dtype") not in (None, "auto") else (canonical_dtype(model.torch_dtype) or "bfloat16")
