@@ -17,6 +17,7 @@ from typing import Any
 
 from llmdoctor.engines.base import Engine, Program
 from llmdoctor.errors import UsageError
+from llmdoctor.plan.common import sane
 
 __all__ = ["Engine", "Program", "engines", "get", "names", "for_format", "make_plan"]
 
@@ -47,9 +48,27 @@ def for_format(fmt: str) -> tuple[str, ...]:
     return tuple(e.name for e in engines() if fmt in e.formats) or names()
 
 
+def _absurd_number(value: Any) -> bool:
+    """Text that reads as a number no engine can take (inf, nan, 1e300)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        x = float(value)
+    except ValueError:
+        return False
+    return not sane(x)
+
+
 def make_plan(target: Any, model: Any, request: Any, verify: bool = True):
     """Plan `request` on its engine; with `verify`, the recommended command is planned again."""
+    import dataclasses
+    dropped = [k for k, v in request.flags.items() if not sane(v) or _absurd_number(v)]
+    if dropped:              # absurd values (1e400, NaN, 400 digits, deep JSON): the engine refuses them (LD710)
+        request = dataclasses.replace(request, flags={k: v for k, v in request.flags.items() if k not in dropped})
     plan = get(request.engine).plan(target, model, request)
+    if dropped:
+        plan = dataclasses.replace(plan, assumptions=[f"not planned with --{k.replace('_', '-')}: its value is not "
+                                                      "a usable number" for k in dropped] + plan.assumptions)
     if verify:
         from llmdoctor.engines.verify import verify_command
         plan = verify_command(plan, target, model, request, lambda t, m, r: make_plan(t, m, r, verify=False))

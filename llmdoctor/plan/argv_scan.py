@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from llmdoctor.plan.common import sane
+
 BOOL, LIST = "bool", "list"
 
 
@@ -77,8 +79,11 @@ def scan(argv: list[str], table: FlagTable,
             val = argv[i + 1]
             i += 1
         try:
-            flags[dest] = table.convert(dest, val)
-        except ValueError:
+            value = table.convert(dest, val)
+        except (ValueError, OverflowError):
             unknown.append(f"{tok}={val}")
+        else:
+            # inf, nan, 1e300: kept as the text given (JSON has no such numbers); the checks refuse it
+            flags[dest] = value if sane(value) else str(val)
         i += 1
     return model, flags, unknown

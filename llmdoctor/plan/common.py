@@ -1,6 +1,7 @@
 """Small shared helpers of the planner: units, versions, dtype sizes, the CUDA-visible total."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -92,3 +93,37 @@ class Change:
 
 def has_change(table: Mapping[str, Change], name: str, version: Optional[str]) -> bool:
     return at_least(version, table[name].since)
+
+
+MAX_NUMBER = 2 ** 53           # larger than any count or size an engine takes; past it floats lose integers
+MAX_DEPTH = 8
+
+
+def sane(value: Any, depth: int = 0) -> bool:
+    """A flag value the planner can compute with: finite numbers of sane size, bounded text and nesting."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_NUMBER <= value <= MAX_NUMBER
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= MAX_NUMBER
+    if isinstance(value, str):
+        return len(value) <= 65536
+    if isinstance(value, (list, tuple)):
+        return depth < MAX_DEPTH and len(value) <= 4096 and all(sane(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return depth < MAX_DEPTH and len(value) <= 4096 and all(
+            isinstance(k, str) and sane(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def bounded_json(raw: Any) -> Any:
+    """json.loads for a flag value, or the text itself when it is not JSON, too long or too deep."""
+    import json
+    text = str(raw)
+    if len(text) > 65536:
+        return text
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text

@@ -32,6 +32,11 @@ def _log_figures(f, plan):
             ("KV pool size", "bytes", kv.available_bytes_per_gpu, f.get("kv_cache_bytes"))]
 
 
+def _check_config(flags, version, env):
+    from llmdoctor.engines.sglang.config_checks import check_config
+    return check_config(flags, version, env)
+
+
 def _extract(lines, sink):
     from llmdoctor.engines.sglang.log import extract
     extract(lines, sink)
@@ -54,5 +59,5 @@ ENGINE = Engine(
     log_fact_flags=("mem_fraction_static", "tensor_parallel_size", "kv_cache_dtype", "chunked_prefill_size",
                     "max_model_len"),
     log_flag_names={"tensor_parallel_size": "tp_size", "max_model_len": "context_length"},
-    context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
+    context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures, check_config=_check_config,
 )

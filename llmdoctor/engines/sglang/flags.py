@@ -5,10 +5,10 @@ heuristic by version is in sglang.py.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from llmdoctor.plan.argv_scan import BOOL, FlagTable, scan
+from llmdoctor.plan.common import bounded_json
 
 NEWEST = "0.5.23"
 
@@ -46,10 +46,7 @@ def _convert(dest: str, raw: str) -> Any:
     if kind == FLOAT:
         return float(raw)
     if kind == JSON:
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
+        return bounded_json(raw)
     if kind == BOOL:
         return str(raw).lower() not in ("0", "false", "no", "off")
     return raw

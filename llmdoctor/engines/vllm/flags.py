@@ -7,12 +7,11 @@ the newest is NEWEST.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from llmdoctor.plan.argv_scan import BOOL, LIST, FlagTable, scan
 from llmdoctor.engines.vllm.versions import has
-from llmdoctor.plan.common import GIB, human_int
+from llmdoctor.plan.common import GIB, bounded_json, human_int
 
 NEWEST = "0.33.0"
 
@@ -63,10 +62,7 @@ def convert(dest: str, raw: Any) -> Any:
             return -1
         return human_int(text)
     if kind == JSON:
-        try:
-            return json.loads(raw)
-        except (TypeError, ValueError):
-            return raw                     # -O3 style shorthands stay strings
+        return bounded_json(raw)           # -O3 style shorthands stay strings
     if kind == BOOL:
         return str(raw).lower() not in ("0", "false", "no", "off")
     return raw
