@@ -10,7 +10,7 @@ PKG = Path(__file__).resolve().parent.parent / "llmdoctor"
 # lowest first; a package may import its own layer's modules only when it is the same package
 LAYERS = [
     {"__init__", "errors", "resources", "schema"},           # foundations: import nothing above them
-    {"facts", "families"},
+    {"facts", "families", "safe_io"},                         # records; opening input files safely
     {"probes", "checkpoint", "logparse"},                     # readers of the machine, the model, log lines
     {"plan"},                                                 # what every engine's planner shares
     {"engines"},                                              # one package per engine + the registry

@@ -58,8 +58,6 @@ def _listdir(path: str) -> list[str]:
 
 
 def _has_gguf_magic(path: str) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(4) == b"GGUF"
-    except OSError as exc:
-        raise InputError(describe_os_error(path, exc)) from None
+    from llmdoctor.safe_io import open_regular
+    with open_regular(path, "model file") as handle:
+        return handle.read(4) == b"GGUF"

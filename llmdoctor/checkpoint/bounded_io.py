@@ -5,28 +5,16 @@ nested too deep, too large) becomes an InputError with one line; nothing else es
 """
 from __future__ import annotations
 
-import errno
 import json
 import os
 from typing import Any, Optional
 
 from llmdoctor.errors import InputError
+from llmdoctor.safe_io import describe_os_error  # noqa: F401  (re-exported for the readers)
 
 # Small JSON side files (config.json, tokenizer_config.json, index files). The biggest real
 # tokenizer_config.json files carry a chat template and added tokens: a few MB at most.
 MAX_SIDE_JSON_BYTES = 64 * 1024 * 1024
-
-
-def describe_os_error(path: str, exc: OSError) -> str:
-    if exc.errno == errno.ELOOP:
-        return f"{path}: symlink loop"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"{path}: permission denied"
-    if exc.errno == errno.ENOENT:
-        return f"{path}: no such file"
-    if exc.errno == errno.EISDIR:
-        return f"{path}: is a directory, expected a file"
-    return f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})"
 
 
 def file_size(path: str) -> int:
@@ -38,14 +26,8 @@ def file_size(path: str) -> int:
 
 def read_bytes(path: str, limit: int) -> bytes:
     """The whole file, refusing files over `limit` bytes before reading them."""
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > limit:
-                raise InputError(f"{path}: {size} bytes, over the {limit}-byte limit for this file")
-            return handle.read(limit + 1)
-    except OSError as exc:
-        raise InputError(describe_os_error(path, exc)) from None
+    from llmdoctor.safe_io import read_regular
+    return read_regular(path, limit)
 
 
 def decode_json(raw: bytes, where: str) -> Any:

@@ -52,12 +52,10 @@ def pick_template(value) -> Optional[str]:
 
 def read_small_text(path: str, limit: int = 1 << 20) -> Optional[str]:
     """A template file named on a command line, when it is a regular file here of at most `limit` bytes."""
+    from llmdoctor.safe_io import read_regular
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > limit:
-            return None
-        with open(path, "rb") as fh:
-            return fh.read(limit).decode("utf-8")
-    except (OSError, UnicodeDecodeError, ValueError):
+        return read_regular(path, limit, "template file").decode("utf-8")
+    except (InputError, UnicodeDecodeError):
         return None
 
 

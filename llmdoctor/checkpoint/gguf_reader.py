@@ -202,8 +202,9 @@ def _read_value(cur: _Cursor, value_type: int, key: str, depth: int = 0):
 
 
 def read_gguf_header(path: str, split: int = 0) -> GGUFHeader:
+    from llmdoctor.safe_io import open_regular
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, "GGUF file") as handle:
             file_bytes = os.fstat(handle.fileno()).st_size
             return _parse(_Cursor(handle, file_bytes, path), split)
     except OSError as exc:

@@ -49,12 +49,10 @@ def hf_hub_dir(env: Mapping[str, str]) -> str:
 
 
 def _small_text(path: str, limit: int) -> Optional[str]:
+    from llmdoctor.safe_io import read_regular
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > limit:
-            return None
-        with open(path, "rb") as fh:
-            return fh.read(limit).decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        return read_regular(path, limit).decode("utf-8").strip()
+    except (InputError, UnicodeDecodeError):
         return None
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from llmdoctor.checkpoint.bounded_io import decode_json, describe_os_error, read_json_object
 from llmdoctor.errors import InputError
+from llmdoctor.safe_io import open_regular
 
 MAX_HEADER_BYTES = 100_000_000          # safetensors' own cap (MAX_HEADER_SIZE)
 MAX_TENSORS_PER_FILE = 1_000_000
@@ -57,7 +58,7 @@ class ShardHeader:
 def read_shard_header(path: str) -> ShardHeader:
     name = os.path.basename(path)
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, "safetensors file") as handle:
             file_bytes = os.fstat(handle.fileno()).st_size
             prefix = handle.read(8)
             if len(prefix) < 8:

@@ -47,9 +47,14 @@ def _check_severity(code: str, level: str, where: str) -> tuple[str, str]:
 
 
 def _read_toml(path: Path) -> dict:
+    from llmdoctor.errors import InputError
+    from llmdoctor.safe_io import read_regular
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(read_regular(str(path), 1 << 20, "TOML file").decode("utf-8"))
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from llmdoctor.errors import InputError
+
 MAX_CACHE_FILE = 8 << 20
 
 
@@ -55,9 +57,10 @@ def load(cache_key: str):
         return None
     path = d / f"rules-{cache_key}.json"
     try:
-        if not path.is_file() or path.stat().st_size > MAX_CACHE_FILE:
+        if not path.is_file():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        from llmdoctor.safe_io import read_regular
+        data = json.loads(read_regular(str(path), MAX_CACHE_FILE, "cache file").decode("utf-8"))
         rules = []
         for r in data["rules"]:
             log = r.pop("log")
@@ -71,7 +74,7 @@ def load(cache_key: str):
             rules.append(rule)
         problems = [Problem(Path(p), line, col, msg) for p, line, col, msg in data["problems"]]
         return rules, problems
-    except (OSError, ValueError, KeyError, TypeError, re.error):   # a damaged entry is a miss
+    except (OSError, ValueError, KeyError, TypeError, re.error, InputError, RecursionError):   # a damaged entry is a miss
         return None
 
 

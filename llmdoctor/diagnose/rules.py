@@ -232,11 +232,13 @@ _COMPILED: dict[tuple, tuple[Optional[Rule], list[Problem]]] = {}
 
 
 def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], list[Problem]]:
-    if size > MAX_RULE_FILE:
-        return None, [Problem(path, 1, 1, f"rule file is larger than {MAX_RULE_FILE} bytes")]
+    from llmdoctor.errors import InputError
+    from llmdoctor.safe_io import read_regular
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_regular(str(path), MAX_RULE_FILE, "rule file").decode("utf-8")
+    except InputError as exc:
+        return None, [Problem(path, 1, 1, str(exc).split(": ", 1)[-1])]
+    except UnicodeDecodeError as exc:
         return None, [Problem(path, 1, 1, f"cannot read: {exc}")]
     try:
         data = tomllib.loads(raw)

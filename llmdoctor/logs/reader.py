@@ -14,7 +14,8 @@ def read_log_bytes(path: str, max_bytes: int = MAX_BYTES) -> tuple[bytes, bool]:
         if path == "-":
             data = sys.stdin.buffer.read(max_bytes + 1)
         else:
-            with open(path, "rb") as fh:
+            from llmdoctor.safe_io import open_regular
+            with open_regular(path, "log file") as fh:
                 data = fh.read(max_bytes + 1)
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a log file") from None

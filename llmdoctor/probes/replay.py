@@ -8,17 +8,14 @@ import os
 from llmdoctor.errors import InputError
 from llmdoctor.facts import Machine, from_dict
 from llmdoctor.probes.source import RECORDING_FORMAT, ReplaySource
+from llmdoctor.safe_io import read_regular
 
 MAX_MACHINE_FILE = 64 << 20
 
 
 def read_json_file(path: str, what: str) -> dict:
     try:
-        size = os.path.getsize(path)
-        if size > MAX_MACHINE_FILE:
-            raise InputError(f"{path}: {what} is {size} bytes, more than the {MAX_MACHINE_FILE >> 20} MiB allowed")
-        with open(path, "rb") as fh:
-            data = json.loads(fh.read().decode("utf-8"))
+        data = json.loads(read_regular(path, MAX_MACHINE_FILE, what).decode("utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:

@@ -20,7 +20,7 @@ def test_binary_file_is_one_line_error_exit_2(tmp_path, capsys):
 
 def test_missing_file_exit_2(tmp_path, capsys):
     assert main(["logs", str(tmp_path / "nope.log")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_read_is_capped(tmp_path):
