@@ -156,7 +156,7 @@ def cmd_logs(args) -> int:
         from llmdoctor.logs.reconcile import reconcile
         from llmdoctor.plan import target_from_machine, target_what_if
         model = read_model(args.model)
-        target = (target_what_if(args.gpu, args.vram_gib, args.gpus) if args.gpu
+        target = (target_what_if(args.gpu, args.vram_gib, args.gpus, bandwidth_gbs=args.bandwidth_gbs) if args.gpu
                   else target_from_machine(get_machine(args)))
         report.reconcile, report.reconcile_note = reconcile(report, model, target, engine_version=args.engine_version)
     if args.json:

@@ -27,6 +27,7 @@ class Intent:
     gpu: Optional[str] = None                           # what-if GPU name
     vram_gib: Optional[float] = None
     gpus: int = 1
+    bandwidth_gbs: Optional[float] = None                # what-if memory bandwidth (GB/s)
 
 
 @dataclass
@@ -56,7 +57,7 @@ def _machine(intent: Intent, model_path: Optional[str]):
     if intent.gpu:
         from llmdoctor.facts import Host, Machine, Software
         from llmdoctor.plan import target_what_if
-        target = target_what_if(intent.gpu, intent.vram_gib, intent.gpus)
+        target = target_what_if(intent.gpu, intent.vram_gib, intent.gpus, bandwidth_gbs=intent.bandwidth_gbs)
         return Machine(source=target.source, gpus=target.gpus, host=target.host or Host(),
                        software=target.software or Software(),
                        description="what-if: only the GPUs are given; host facts are unknown")
@@ -127,7 +128,7 @@ def make_plans(intent: Intent, inputs: Inputs, prefer_recommended: bool = False)
     from llmdoctor.plan import target_from_machine, target_what_if
     count = intent.options.get("num_gpus")
     if intent.gpu:
-        target = target_what_if(intent.gpu, intent.vram_gib, count or intent.gpus)
+        target = target_what_if(intent.gpu, intent.vram_gib, count or intent.gpus, bandwidth_gbs=intent.bandwidth_gbs)
     else:
         visible = _visible(inputs.command)
         if visible is None and count:

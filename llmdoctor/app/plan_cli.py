@@ -43,8 +43,12 @@ def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command
 
 
 def add_what_if_hardware(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gpu", help="what-if: plan for this GPU (from the GPU table) instead of probing")
-    p.add_argument("--vram-gib", type=opt.float_in(0, 4096), help="what-if: memory of that GPU (modded cards)")
+    p.add_argument("--gpu", help="what-if: plan for this GPU (from the GPU table) instead of probing; "
+                   "a name not in the table needs --vram-gib")
+    p.add_argument("--vram-gib", type=opt.float_in(0, 4096),
+                   help="what-if: memory of that GPU (modded cards, GPUs not in the table)")
+    p.add_argument("--bandwidth-gbs", type=opt.float_in(0, 100000), metavar="GB/S",
+                   help="what-if: memory bandwidth of that GPU in GB/s (speed estimates)")
     p.add_argument("--gpus", type=opt.int_in(1, opt.MAX_GPUS), default=1, help="what-if: number of such GPUs")
 
 
@@ -68,7 +72,8 @@ def intent_from_args(args: argparse.Namespace) -> Intent:
                if getattr(args, name, None) is not None}
     intent = Intent(model_path=model_path, engines=[args.engine] if args.engine else [],
                     engine_version=args.engine_version, options=options, launch=launch,
-                    machine_file=args.machine, gpu=args.gpu, vram_gib=args.vram_gib, gpus=args.gpus)
+                    machine_file=args.machine, gpu=args.gpu, vram_gib=args.vram_gib, gpus=args.gpus,
+                    bandwidth_gbs=getattr(args, "bandwidth_gbs", None))
     check_inputs(intent)
     return intent
 

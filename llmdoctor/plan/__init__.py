@@ -53,14 +53,25 @@ def target_from_machine(machine: Any, visible: Union[str, list, None] = None) ->
     return Target(gpus=gpus, host=machine.host, software=machine.software, source=source)
 
 
-def target_what_if(gpu_name: str, vram_gib: Optional[float] = None, count: int = 1, host: Any = None) -> Target:
-    """Hardware that is not here, from the GPU table (rules/data/gpus.csv)."""
+def target_what_if(gpu_name: str, vram_gib: Optional[float] = None, count: int = 1, host: Any = None,
+                   bandwidth_gbs: Optional[float] = None) -> Target:
+    """Hardware that is not here, from the GPU table (rules/data/gpus.csv). A name the table does not
+    know is planned as a generic GPU when --vram-gib gives its memory (--bandwidth-gbs its bandwidth);
+    without --vram-gib it is a usage error that names the closest table entries."""
     from llmdoctor.errors import UsageError
     from llmdoctor.facts import Host, Software
-    from llmdoctor.plan.gpu_table import lookup, what_if_gpu
+    from llmdoctor.plan.gpu_table import close_names, generic_row, lookup, what_if_gpu
     row = lookup(gpu_name)
     if row is None:
-        raise UsageError(f"GPU {gpu_name!r} is not in the GPU table; pass a known name (e.g. 'RTX 4090', 'A10', 'H100 SXM5')")
-    gpus = [what_if_gpu(row, i, vram_gib) for i in range(max(count, 1))]
+        if vram_gib is None:
+            close = close_names(gpu_name)
+            near = f" (close: {', '.join(repr(n) for n in close)})" if close else ""
+            raise UsageError(f"GPU {gpu_name!r} is not in the GPU table{near}; pass a known name "
+                             "(e.g. 'RTX 4090', 'H100 SXM5', 'B200'), or --vram-gib N [--bandwidth-gbs N] "
+                             "to plan for it as a generic GPU")
+        row = generic_row(gpu_name, vram_gib, bandwidth_gbs)
+    gpus = [what_if_gpu(row, i, vram_gib, bandwidth_gbs) for i in range(max(count, 1))]
+    source = (f"what-if:{row.name}" + (f" {vram_gib:g} GiB" if vram_gib else "")
+              + (f" {bandwidth_gbs:g} GB/s" if bandwidth_gbs else "") + ("" if row.in_table else " (not in the GPU table)"))
     return Target(gpus=gpus, host=copy.deepcopy(host) if host is not None else Host(), software=Software(),
-                  source=f"what-if:{row.name}" + (f" {vram_gib:g} GiB" if vram_gib else ""))
+                  source=source)

@@ -1,11 +1,20 @@
-"""The GPU table (rules/data/gpus.csv): name -> vendor, compute capability, VRAM, bandwidth, bus.
+"""The GPU table (rules/data/gpus.csv): name -> vendor, compute capability, VRAM, bandwidth, bus,
+peak tensor throughput per dtype, and where the figures come from.
 
-Only rows verified against two sources were taken from the shared knowledge table. Modded cards
-(a 22 GB RTX 2080 Ti) are the stock row with --vram-gib.
+Rows name their sources in the `source` column (a few datacenter rows rest on one source, or on
+press where the vendor publishes no sheet, and say so). Modded cards
+(a 22 GB RTX 2080 Ti) are the stock row with --vram-gib. A GPU that is not in the table is planned
+from a generic row when --vram-gib (and --bandwidth-gbs) say what it has.
+
+FLOPs columns are dense (no 2:4 sparsity), per GPU, from the vendor's figures: fp16/bf16/fp8/fp4
+in TFLOPS with FP32 accumulation (what inference GEMMs use; GeForce cards run it at half the
+FP16-accumulate rate), int8 in TOPS. Empty: the GPU has no such tensor path, or no figure was
+sourced; the `source` column says which.
 """
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from dataclasses import dataclass
@@ -28,12 +37,30 @@ class GpuRow:
     nvml_total_mib: Optional[int]
     bandwidth_gb_s: Optional[float]
     bus: str
+    fp16_tflops: Optional[float] = None
+    bf16_tflops: Optional[float] = None
+    fp8_tflops: Optional[float] = None
+    fp4_tflops: Optional[float] = None
+    int8_tops: Optional[float] = None
+    source: str = ""
+    in_table: bool = True
+
+    def dense_tflops(self, dtype: str) -> Optional[float]:
+        """Peak dense tensor throughput for a dtype ("bf16", "fp8", "int8", ...), None if not known."""
+        key = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "nvfp4": "fp4", "mxfp4": "fp4"}.get(dtype, dtype)
+        return getattr(self, "int8_tops" if key == "int8" else f"{key}_tflops", None)
+
+
+_VENDOR_WORDS = re.compile(r"\b(nvidia|geforce|intel|amd|radeon)\b")
 
 
 def _norm(name: str) -> str:
-    text = name.lower()
-    text = re.sub(r"\b(nvidia|geforce|intel|amd|radeon)\b", " ", text)
+    text = _VENDOR_WORDS.sub(" ", name.lower())
     return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def _float(text: Optional[str]) -> Optional[float]:
+    return float(text) if text else None
 
 
 @lru_cache(maxsize=1)
@@ -44,38 +71,86 @@ def rows() -> tuple[GpuRow, ...]:
             name=r["name"], nvml_name=r["nvml_name"], vendor=r["vendor"],
             architecture=r["architecture"], compute_capability=r["compute_capability"] or None,
             vram_gb=float(r["vram_gb"]), nvml_total_mib=int(r["nvml_total_mib"]) if r["nvml_total_mib"] else None,
-            bandwidth_gb_s=float(r["bandwidth_gb_s"]) if r["bandwidth_gb_s"] else None, bus=r["bus"]))
+            bandwidth_gb_s=_float(r["bandwidth_gb_s"]), bus=r["bus"],
+            fp16_tflops=_float(r.get("fp16_tflops")), bf16_tflops=_float(r.get("bf16_tflops")),
+            fp8_tflops=_float(r.get("fp8_tflops")), fp4_tflops=_float(r.get("fp4_tflops")),
+            int8_tops=_float(r.get("int8_tops")), source=r.get("source") or ""))
     return tuple(out)
 
 
+def _keys(row: GpuRow) -> tuple[str, ...]:
+    return tuple(k for k in (_norm(row.name), _norm(row.nvml_name)) if k)
+
+
 def lookup(name: str) -> Optional[GpuRow]:
-    """Exact normalized match on the table name or NVML name, then the shortest row containing it."""
+    """Exact normalized match on the table name or NVML name; then the rows containing it (those that
+    start with it first), shortest name first; then the rows containing every word of it
+    ("Jetson Thor", "HGX B200"). Keys under 3 characters match exactly only ("L2" is not the L20)."""
     key = _norm(name)
     if not key:
         return None
     for row in rows():
-        if key in (_norm(row.name), _norm(row.nvml_name)):
+        if key in _keys(row):
             return row
-    hits = [row for row in rows() if key in _norm(row.name) or (row.nvml_name and key in _norm(row.nvml_name))]
-    return min(hits, key=lambda r: len(r.name)) if hits else None
+    if len(key) < 3:
+        return None
+    hits = [row for row in rows() if any(key in k for k in _keys(row))]
+    if not hits:
+        words = [w for w in re.split(r"[^a-z0-9]+", _VENDOR_WORDS.sub(" ", name.lower())) if w]
+        if len(words) > 1:
+            hits = [row for row in rows() if all(any(w in k for k in _keys(row)) for w in words)]
+    starting = [row for row in hits if any(k.startswith(key) for k in _keys(row))]
+    return min(starting or hits, key=lambda r: len(r.name)) if hits else None
 
 
-def what_if_gpu(row: GpuRow, index: int, vram_gib: Optional[float] = None) -> Gpu:
+def close_names(name: str, n: int = 5) -> list[str]:
+    """Table names that look like `name`, for the error that says it is not in the table."""
+    key = _norm(name)
+    by_key: dict[str, str] = {}
+    for row in rows():
+        for k in _keys(row):
+            by_key.setdefault(k, row.name)
+    out: list[str] = []
+    for k in difflib.get_close_matches(key, list(by_key), n=n * 2, cutoff=0.6):
+        if by_key[k] not in out:
+            out.append(by_key[k])
+    return out[:n]
+
+
+def generic_row(name: str, vram_gib: float, bandwidth_gb_s: Optional[float] = None) -> GpuRow:
+    """A row for a GPU the table does not know: only what the user said (memory, bandwidth). The
+    vendor is read from the name (NVIDIA unless it says AMD/Radeon/Instinct or Intel/Arc)."""
+    text = name.lower()
+    if re.search(r"\b(amd|radeon|instinct)\b|\bmi\d{3}", text):
+        vendor = "amd"
+    elif re.search(r"\b(intel|arc)\b", text):
+        vendor = "intel"
+    else:
+        vendor = "nvidia"
+    return GpuRow(name=name, nvml_name=name, vendor=vendor, architecture="unknown (not in the GPU table)",
+                  compute_capability=None, vram_gb=vram_gib * GIB / 1e9, nvml_total_mib=None,
+                  bandwidth_gb_s=bandwidth_gb_s, bus="", source="--vram-gib/--bandwidth-gbs", in_table=False)
+
+
+def what_if_gpu(row: GpuRow, index: int, vram_gib: Optional[float] = None,
+                bandwidth_gb_s: Optional[float] = None) -> Gpu:
     """A facts.Gpu for a GPU that is not here. Total memory: --vram-gib, else the NVML total the
-    table records, else the marketing size in GiB (an assumption the plan states)."""
+    table records, else the marketing size in GiB (an assumption the plan states). Bandwidth:
+    --bandwidth-gbs, else the table's."""
     if vram_gib is not None:
         total = int(vram_gib * GIB)
     elif row.nvml_total_mib:
         total = row.nvml_total_mib * MIB
     else:
         total = int(row.vram_gb * GIB)
+    bandwidth = bandwidth_gb_s if bandwidth_gb_s is not None else row.bandwidth_gb_s
     cc = row.compute_capability
     major, minor = (int(cc.split(".")[0]), int(cc.split(".")[1])) if cc else (None, None)
     gen = re.search(r"PCIe (\d)", row.bus)
     gpu = Gpu(index=index, vendor=row.vendor, name=row.nvml_name or row.name,
               architecture=row.architecture, compute_capability=cc, cc_major=major, cc_minor=minor,
               memory_total_bytes=total, memory_free_bytes=None,
-              memory_bandwidth_bytes_per_s=int(row.bandwidth_gb_s * 1e9) if row.bandwidth_gb_s else None,
+              memory_bandwidth_bytes_per_s=int(bandwidth * 1e9) if bandwidth else None,
               unified_memory="integrated" in row.bus.lower())
     if gen:
         gpu.pcie.gen_current = gpu.pcie.gen_max = int(gen.group(1))
