@@ -1,7 +1,8 @@
 """config.json -> per-layer attention kinds, KV shapes, recurrent state, MoE and MTP facts.
 
 Conventions follow the HF modeling code and vLLM's reading of it:
-- `layer_types` (transformers >= 4.53) wins when present.
+- `layer_types` (transformers >= 4.53) wins when present. When absent, the config class's rule
+  (config_defaults.json `derived.layer_types`, generated from transformers) gives it.
 - Qwen3-Next / Qwen3.5: layer i is full attention iff (i + 1) % full_attention_interval == 0
   (transformers `configuration_qwen3_next.py`); the rest are Gated DeltaNet ("linear").
 - Gemma-2: even layers slide (`modeling_gemma2.py`: `not bool(layer_idx % 2)`); Gemma-3: layer i
@@ -31,6 +32,8 @@ LAYER_TYPE_NAMES = {
     "chunked_attention": SLIDING,
     "linear_attention": LINEAR, "mamba": MAMBA, "mamba2": MAMBA, "mlp": MLP_ONLY,
 }
+# transformers >= 5 names Nemotron-H blocks with generic layer types (configuration_nemotron_h.py).
+FAMILY_LAYER_TYPE_NAMES = {"nemotron_h": {"linear_attention": MAMBA, "moe": MLP_ONLY}}
 GDN_MODEL_TYPES = {"qwen3_next", "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"}
 MLA_MODEL_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2", "kimi_vl"}
 DTYPE_BYTES = {"float32": 4, "fp32": 4, "float16": 2, "bfloat16": 2, "fp16": 2, "bf16": 2, "float8": 1}
@@ -61,9 +64,12 @@ def layer_kinds(cfg: ConfigView, num_layers: int) -> list[str]:
         return [kinds[ch] for ch in pattern]
     types = cfg.list_("layer_types") or cfg.list_("layers_block_type")
     if types is not None:
-        if len(types) < num_layers or not all(t in LAYER_TYPE_NAMES for t in types[:num_layers]):
+        names = {**LAYER_TYPE_NAMES, **FAMILY_LAYER_TYPE_NAMES.get(mt, {})}
+        if len(types) >= num_layers and all(isinstance(t, str) and t in names for t in types[:num_layers]):
+            return [names[t] for t in types[:num_layers]]
+        if cfg.is_given("layer_types") or cfg.is_given("layers_block_type"):
             raise InputError(f"{cfg.where}: layer_types must name {num_layers} known layer types")
-        return [LAYER_TYPE_NAMES[t] for t in types[:num_layers]]
+        # The config class's default names a kind the reader does not model: the family rules decide.
     if mt in GDN_MODEL_TYPES:
         interval = cfg.int_("full_attention_interval", 4, hi=MAX_LAYERS, lo=1)
         return [FULL if (i + 1) % interval == 0 else LINEAR for i in range(num_layers)]

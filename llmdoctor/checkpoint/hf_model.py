@@ -111,9 +111,14 @@ def context_keys(cfg: ConfigView) -> dict[str, int]:
 
 
 def rope_scaling(cfg: ConfigView) -> list[RopeScaling]:
-    """rope_scaling, or transformers v5's rope_parameters (one entry, or one per layer type)."""
-    raw = cfg.raw("rope_scaling")
+    """rope_scaling, or transformers v5's rope_parameters (one entry, or one per layer type); when the
+    config gives neither, the config class's default rope_parameters, less plain "default" entries
+    (gpt-oss's class defaults to YaRN x32)."""
+    raw = cfg.given("rope_scaling")
     if not isinstance(raw, dict):
+        raw = cfg.given("rope_parameters")
+    from_class = not isinstance(raw, dict)
+    if from_class:
         raw = cfg.raw("rope_parameters")
     if not isinstance(raw, dict):
         return []
@@ -122,6 +127,8 @@ def rope_scaling(cfg: ConfigView) -> list[RopeScaling]:
     out = []
     for e in entries:
         kind = e.get("rope_type", e.get("type", "default"))
+        if from_class and kind == "default" and e.get("factor") is None:
+            continue
         factor = e.get("factor")
         orig = e.get("original_max_position_embeddings")
         out.append(RopeScaling(
