@@ -64,3 +64,24 @@ def read_regular(path: str, limit: int, what: str = "file") -> bytes:
     if len(data) > limit:                           # a file that grew, or a /proc-style size of 0
         raise InputError(f"{path}: over the {limit}-byte limit for a {what}")
     return data
+
+
+MAX_NESTING = 64
+
+
+def nesting_depth(value, limit: int = MAX_NESTING) -> int:
+    """How deeply lists and objects nest in a JSON value, counted without recursion (stops past `limit`)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, dict)):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def check_nesting(value, where: str, limit: int = MAX_NESTING) -> None:
+    if nesting_depth(value, limit) > limit:
+        raise InputError(f"{where}: JSON nested more than {limit} levels deep")

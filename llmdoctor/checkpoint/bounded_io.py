@@ -10,7 +10,7 @@ import os
 from typing import Any, Optional
 
 from llmdoctor.errors import InputError
-from llmdoctor.safe_io import describe_os_error  # noqa: F401  (re-exported for the readers)
+from llmdoctor.safe_io import check_nesting, describe_os_error  # noqa: F401  (re-exported for the readers)
 
 # Small JSON side files (config.json, tokenizer_config.json, index files). The biggest real
 # tokenizer_config.json files carry a chat template and added tokens: a few MB at most.
@@ -37,7 +37,9 @@ def decode_json(raw: bytes, where: str) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: invalid UTF-8 at byte {exc.start}") from None
     try:
-        return json.loads(text)
+        value = json.loads(text)
+        check_nesting(value, where)
+        return value
     except RecursionError:
         raise InputError(f"{where}: JSON nested too deeply") from None
     except ValueError as exc:

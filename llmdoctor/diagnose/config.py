@@ -66,13 +66,30 @@ def file_config(cwd: Path | str = ".") -> tuple[dict, Optional[Path]]:
     own = cwd / "llmdoctor.toml"
     if own.is_file():
         data = _read_toml(own)
-        return (data.get("tool", {}).get("llmdoctor", data) if isinstance(data.get("tool"), dict) else data), own
+        tool = data.get("tool")
+        section = tool.get("llmdoctor", data) if isinstance(tool, dict) else data
+        if not isinstance(section, dict):
+            raise UsageError(f"{own}: [tool.llmdoctor] must be a table")
+        return section, own
     py = cwd / "pyproject.toml"
     if py.is_file():
-        data = _read_toml(py).get("tool", {}).get("llmdoctor")
+        tool = _read_toml(py).get("tool")
+        data = tool.get("llmdoctor") if isinstance(tool, dict) else None
         if isinstance(data, dict):
             return data, py
     return {}, None
+
+
+def _strings(data: dict, key: str, where: str) -> list[str]:
+    """A list of strings (or one string) under `key`; anything else is a usage error naming the key."""
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{where}: {key} must be a list of strings, not {type(value).__name__} {str(value)[:40]!r}")
+    return value
 
 
 def load_config(cwd: Path | str = ".", *, rules: Iterable[str] = (), ignore: Iterable[str] = (),
@@ -84,11 +101,11 @@ def load_config(cwd: Path | str = ".", *, rules: Iterable[str] = (), ignore: Ite
         if source is not None:
             where = str(source)
             cfg.source = where
-            for d in data.get("rules", []) or []:
+            for d in _strings(data, "rules", where):
                 p = Path(d)
                 cfg.rule_dirs.append(p if p.is_absolute() else source.parent / p)
-            for c in data.get("ignore", []) or []:
-                cfg.ignore.add(_check_code(str(c), where))
+            for c in _strings(data, "ignore", where):
+                cfg.ignore.add(_check_code(c, where))
             sev = data.get("severity", {}) or {}
             if not isinstance(sev, dict):
                 raise UsageError(f"{where}: severity must be a table such as {{ LD201 = \"warning\" }}")

@@ -258,6 +258,10 @@ def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], 
     for key in ("code", "name", "severity", "title", "message", "fix", "references", "doc", "confidence"):
         if key not in data:
             ck.at(0, f"missing key {key!r}")
+    for key in ("code", "name", "severity", "title", "message", "fix", "confidence", "pitfall", "condition", "kind"):
+        if key in data and not isinstance(data[key], str):
+            ck.at(key_at(key), f"{key} must be a string, not {type(data[key]).__name__}")
+            data[key] = str(data[key])
     kind = data.get("kind", "condition")
     log = _log_match(data.get("log"), ck, key_at("patterns")) if scope == "log" else None
     if kind not in ("condition", "engine"):
@@ -317,11 +321,21 @@ def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], 
                     placeholders[src] = prog
 
     examples = []
-    for i, ex in enumerate(data.get("examples", []) or []):
+    raw_examples = data.get("examples", []) or []
+    if not isinstance(raw_examples, list):
+        ck.at(key_at("examples"), "examples must be an array of tables ([[examples]])")
+        raw_examples = []
+    for i, ex in enumerate(raw_examples):
         if not isinstance(ex, dict) or ex.get("expect") not in ("fire", "pass"):
             ck.at(0, f"examples[{i}]: expect must be 'fire' or 'pass'")
             continue
         facts = ex.get("facts", {}) or {}
+        if not isinstance(facts, dict) or not all(
+                isinstance(ex.get(k), (str, type(None))) for k in ("name", "machine", "model", "template_file",
+                                                                    "log_file", "text")):
+            ck.at(0, f"examples[{i}]: facts must be a table and name, machine, model, template_file, log_file, "
+                     "text strings")
+            continue
         for fpath in facts:
             if str(fpath).startswith("env.") or scope == "log":
                 continue
@@ -348,7 +362,11 @@ def _load_rule_file(path: Path, scope: str, size: int) -> tuple[Optional[Rule], 
 def _log_match(table: Any, ck: _Checker, offset: int) -> LogMatch:
     table = table if isinstance(table, dict) else {}
     patterns = []
-    for p in table.get("patterns", []) or []:
+    raw = table.get("patterns", []) or []
+    if not isinstance(raw, list):
+        ck.at(offset, "log.patterns must be a list of regular expressions")
+        raw = []
+    for p in raw:
         try:
             patterns.append(re.compile(str(p)))
         except re.error as exc:
@@ -405,14 +423,21 @@ def compile_programs(rule: Rule) -> None:
                 rule.placeholders[src] = cel.compile(src)
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):       # a name too long, an embedded NUL
+        return False
+
+
 def load_rules(extra_dirs: list[Path] | tuple = (), strict: bool = True) -> list[Rule]:
     """The shipped rules plus the user's directories. Two rules with one code is an error."""
     from llmdoctor.resources import rules_dir
     dirs = [rules_dir()] + [Path(d) for d in extra_dirs]
     rules, problems = [], []
     for d in dirs:
-        if not Path(d).is_dir():
-            raise RuleError(f"{d}: rules directory not found")
+        if not _is_dir(Path(d)):
+            raise RuleError(f"{str(d)[:200]}: rules directory not found")
         r, p = load_rules_dir(Path(d))
         rules += r
         problems += p
@@ -439,7 +464,7 @@ def log_rules_dir() -> Path:
 def load_log_rules(directory: Optional[Path] = None) -> list[Rule]:
     """The log rules (LD8xx) of rules/logs/ or of `directory`."""
     directory = Path(directory) if directory else log_rules_dir()
-    if not directory.is_dir():
+    if not _is_dir(directory):
         raise RuleError(f"{directory}: log rules directory not found")
     rules, problems = load_rules_dir(directory, scope="log")
     seen: dict[str, Path] = {}

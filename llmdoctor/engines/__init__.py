@@ -59,12 +59,25 @@ def _absurd_number(value: Any) -> bool:
     return not sane(x)
 
 
+MAX_COUNT = 1 << 16          # GPUs, stages, sequences, blocks: more than any engine takes, few enough to plan with
+
+
+def _bounded_count(name: str, value: Any) -> Any:
+    """Counts (parallel sizes, sequences, block sizes) capped so the arithmetic stays small; a plan at
+    the cap still says why it cannot run (more GPUs than there are)."""
+    if isinstance(value, int) and not isinstance(value, bool) and name.endswith(
+            ("_size", "parallel", "_seqs", "_requests", "size_n")) and abs(value) > MAX_COUNT:
+        return MAX_COUNT if value > 0 else -MAX_COUNT
+    return value
+
+
 def make_plan(target: Any, model: Any, request: Any, verify: bool = True):
     """Plan `request` on its engine; with `verify`, the recommended command is planned again."""
     import dataclasses
     dropped = [k for k, v in request.flags.items() if not sane(v) or _absurd_number(v)]
-    if dropped:              # absurd values (1e400, NaN, 400 digits, deep JSON): the engine refuses them (LD710)
-        request = dataclasses.replace(request, flags={k: v for k, v in request.flags.items() if k not in dropped})
+    flags = {k: _bounded_count(k, v) for k, v in request.flags.items() if k not in dropped}
+    if flags != request.flags:   # absurd values (1e400, NaN, deep JSON): the engine refuses them (LD710)
+        request = dataclasses.replace(request, flags=flags)
     plan = get(request.engine).plan(target, model, request)
     if dropped:
         plan = dataclasses.replace(plan, assumptions=[f"not planned with --{k.replace('_', '-')}: its value is not "

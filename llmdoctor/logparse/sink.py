@@ -64,3 +64,13 @@ class FactSink:
             values[name] = {dev: f.value for dev, f in table.items()}
             lines[name] = min(f.line for f in table.values())
         return values, lines
+
+
+def for_each_line(lines, handle) -> None:
+    """Run a line handler over the log; a malformed number on one line (an edited or corrupted log)
+    is not a fact, and the other lines are still read."""
+    for ln in lines:
+        try:
+            handle(ln)
+        except (ValueError, OverflowError, ArithmeticError):
+            continue

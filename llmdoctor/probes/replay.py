@@ -8,7 +8,7 @@ import os
 from llmdoctor.errors import InputError
 from llmdoctor.facts import Machine, from_dict
 from llmdoctor.probes.source import RECORDING_FORMAT, ReplaySource
-from llmdoctor.safe_io import read_regular
+from llmdoctor.safe_io import check_nesting, read_regular
 
 MAX_MACHINE_FILE = 64 << 20
 
@@ -28,6 +28,7 @@ def read_json_file(path: str, what: str) -> dict:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: {what} must be a JSON object")
+    check_nesting(data, path)
     return data
 
 

@@ -192,6 +192,11 @@ def _stof(value: str) -> float:
 
 
 def _convert(name: str, kind: str, value: str, flags: dict) -> Any:
+    if name in ("cache_type_k", "cache_type_v"):
+        from llmdoctor.engines.llamacpp.memory import KV_TYPES
+        if value.lower() not in KV_TYPES:        # llama.cpp refuses it ("unsupported cache type")
+            raise ValueError(f"cache type {value!r}")
+        return value.lower()
     if kind == "int":
         return _stoi(value)
     if kind == "float":

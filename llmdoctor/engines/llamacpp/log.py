@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from llmdoctor.logparse.records import LogLine
-from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.sink import FactSink, for_each_line
 from llmdoctor.logparse.units import to_bytes
 
 # `<BUFT> model buffer size = X MiB` (2024 wording: `CUDA0 buffer size`, which is the model buffer)
@@ -32,7 +32,7 @@ _CTX_NAMES = {"n_ctx": "n_ctx", "n_ctx_per_seq": "n_ctx_seq", "n_ctx_seq": "n_ct
 
 
 def extract(lines: list[LogLine], s: FactSink) -> None:
-    for ln in lines:
+    def line(ln: LogLine) -> None:
         t = ln.text
         if m := _BUFFER.search(t):
             s.put_device(_KIND[m.group(3)], m.group(2), to_bytes(m.group(4)), ln, keep="last")
@@ -85,6 +85,8 @@ def extract(lines: list[LogLine], s: FactSink) -> None:
         if m := _EVAL.search(t):
             key = "prompt_throughput_tps" if m.group(1) == "prompt eval" else "generation_throughput_tps"
             s.put(f"{key}_max", float(m.group(2)), ln, keep="max")
+
+    for_each_line(lines, line)
     _totals(s)
 
 

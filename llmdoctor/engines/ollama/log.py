@@ -6,7 +6,7 @@ import re
 
 from llmdoctor.engines.llamacpp import log as llamacpp
 from llmdoctor.logparse.records import LogLine
-from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.sink import FactSink, for_each_line
 from llmdoctor.logparse.units import to_bytes
 
 _PAIR = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
@@ -23,9 +23,9 @@ def logfmt(text: str) -> dict[str, str]:
 
 
 def extract(lines: list[LogLine], s: FactSink) -> None:
-    for ln in lines:
+    def line(ln: LogLine) -> None:
         if "msg=" not in ln.text:
-            continue
+            return
         kv = logfmt(ln.text)
         msg = kv.get("msg", "")
         if msg == "offload" or msg.startswith("offload to"):
@@ -51,6 +51,8 @@ def extract(lines: list[LogLine], s: FactSink) -> None:
             s.put("flash_attn", "enabled", ln)
         if m := _VERSION.search(msg):
             s.set_version(m.group(1))
+
+    for_each_line(lines, line)
     llamacpp.extract(lines, s)
 
 

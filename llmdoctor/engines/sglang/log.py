@@ -5,7 +5,7 @@ import ast
 import re
 
 from llmdoctor.logparse.records import LogLine
-from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.sink import FactSink, for_each_line
 from llmdoctor.logparse.units import SIZE, to_bytes
 
 _LOAD_END = re.compile(r"Load weight end\.(.*)")
@@ -22,7 +22,7 @@ _CMD = re.compile(r"sglang\.launch_server\s+(.*)")
 
 
 def extract(lines: list[LogLine], s: FactSink) -> None:
-    for ln in lines:
+    def line(ln: LogLine) -> None:
         t = ln.text
         rank = str(ln.rank) if ln.rank is not None else "0"
         if m := _LOAD_END.search(t):
@@ -53,6 +53,8 @@ def extract(lines: list[LogLine], s: FactSink) -> None:
             s.set_version(m.group(1))
         if m := _CMD.search(t):
             _command_flags(m.group(1), s)
+
+    for_each_line(lines, line)
     for key in ("mem_fraction_static", "context_length", "tp_size", "kv_cache_dtype", "quantization",
                 "chunked_prefill_size", "max_total_tokens"):
         v = s.args.get(key)

@@ -7,7 +7,7 @@ import re
 from typing import Callable
 
 from llmdoctor.logparse.records import LogLine
-from llmdoctor.logparse.sink import FactSink
+from llmdoctor.logparse.sink import FactSink, for_each_line
 from llmdoctor.logparse.units import SIZE, num, to_bytes, to_int
 
 Handler = Callable[[re.Match, LogLine, FactSink], None]
@@ -346,11 +346,13 @@ def _sample(s: FactSink, name: str, value: float, line: LogLine) -> None:
 def extract(lines: list[LogLine], sink: FactSink) -> None:
     pid_rank = {ln.pid: ln.rank for ln in lines if ln.pid is not None and ln.rank is not None}
     sink.rank_of = lambda ln: rank_label(ln, pid_rank)          # weights are keyed by the rank that loaded them
-    for ln in lines:
+    def line(ln: LogLine) -> None:
         for pat, fn in _PATTERNS:
             m = pat.search(ln.text)
             if m:
                 fn(m, ln, sink)
+
+    for_each_line(lines, line)
     finish(sink)
 
 
