@@ -20,10 +20,28 @@ class _LazyCli(types.ModuleType):
         return getattr(real, name)
 
 
+MAX_RANGE = 1000
+
+
+def _bounded_range(n):
+    if not isinstance(n, int) or not 0 <= n <= MAX_RANGE:
+        raise ValueError(f"lists.range({n}): llmdoctor allows 0..{MAX_RANGE}")
+    return list(range(n))
+
+
 def load():
-    """(cel, cel.stdlib)."""
+    """(cel, stdlib): `stdlib.add_stdlib_to_context` registers the extended functions, lists.range capped."""
     if "cel" not in sys.modules:
         sys.modules.setdefault("cel.cli", _LazyCli("cel.cli"))
     import cel
     from cel import stdlib
-    return cel, stdlib
+    return cel, _BoundedStdlib(stdlib)
+
+
+class _BoundedStdlib:
+    def __init__(self, stdlib):
+        self._stdlib = stdlib
+
+    def add_stdlib_to_context(self, ctx) -> None:
+        self._stdlib.add_stdlib_to_context(ctx)
+        ctx.add_function("lists.range", _bounded_range)

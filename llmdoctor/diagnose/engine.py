@@ -22,7 +22,8 @@ class _QuietNullInput(logging.Filter):
     normal "rule does not apply" case, not something to print."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "NullInput" not in record.getMessage()
+        message = record.getMessage()
+        return "NullInput" not in message and "llmdoctor allows" not in message
 
 
 logging.getLogger("cel").addFilter(_QuietNullInput())

@@ -161,3 +161,22 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, col
+
+
+def macro_depth(src: str) -> int:
+    """How deeply comprehension macros (all, exists, map, filter, ...) nest in an expression: each level
+    multiplies the work, so the rule checker bounds it."""
+    toks = tokenize(src)
+    depth, deepest, open_macros = 0, 0, []
+    for i, t in enumerate(toks):
+        if t.kind == "op" and t.text in "([{":
+            is_macro = i >= 2 and toks[i - 1].kind == "id" and toks[i - 1].text in MACROS and toks[i - 2].text == "."
+            depth += 1
+            if is_macro:
+                open_macros.append(depth)
+                deepest = max(deepest, len(open_macros))
+        elif t.kind == "op" and t.text in ")]}":
+            if open_macros and open_macros[-1] == depth:
+                open_macros.pop()
+            depth -= 1
+    return deepest

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from llmdoctor.errors import UsageError
-from llmdoctor.diagnose.refs import LexError, line_col, references
+from llmdoctor.diagnose.refs import LexError, line_col, macro_depth, references
 from llmdoctor.diagnose.schema import ROOTS, resolve
 
 try:
@@ -37,6 +37,7 @@ FAMILIES = {"0": "tool", "1": "driver, CUDA and toolchain", "2": "GPU vs model",
 DOC_SECTIONS = ("what", "why", "fix", "exceptions")
 FILE_RE = re.compile(r"^(LD\d{3})-([a-z0-9]+(?:-[a-z0-9]+)*)\.toml$")
 MAX_RULE_FILE = 256 * 1024
+MAX_MACRO_DEPTH = 3
 
 
 @dataclass
@@ -156,6 +157,8 @@ class _Checker:
             return None, []
         try:
             refs, problems = references(src, LOG_ROOTS if self.scope == "log" else ROOTS)
+            if macro_depth(src) > MAX_MACRO_DEPTH:
+                self.at(base, f"{what}: comprehensions nest more than {MAX_MACRO_DEPTH} deep (the work multiplies)")
         except LexError as exc:
             self.at(base + exc.pos, f"{what}: {exc}")
             return program, []

@@ -3,7 +3,10 @@
 Three renders, each with add_generation_prompt: a `developer` message (what OpenAI-style agents
 such as OpenClaw, Codex and Cursor send instead of `system`), a tool definition, and an assistant
 turn carrying a tool call followed by the tool's answer. The template is untrusted: it runs only in
-ImmutableSandboxedEnvironment, with a size cap, and nothing it produces is printed raw.
+ImmutableSandboxedEnvironment, nothing it produces is printed raw, and each render is bounded: `range`,
+string and list repetition, padding widths and `tojson` indents are capped (BoundedSandbox), the output
+is cut at MAX_OUTPUT_CHARS, a tracer stops a render that runs past RENDER_SECONDS, and the process's
+address space may grow by at most RENDER_MEMORY while it renders.
 """
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ from typing import Optional
 
 MAX_TEMPLATE_CHARS = 1 << 20
 MAX_OUTPUT_CHARS = 1 << 20
+MAX_ITEMS = 100_000            # range() length, repetition result, padding width
+RENDER_SECONDS = 2.0
+RENDER_MEMORY = 1 << 30
 
 DEV_MARK = "llmdoctor-developer-probe"
 TOOL_NAME = "llmdoctor_probe_tool"
@@ -40,23 +46,144 @@ def _raise_exception(message):
     raise _TemplateRaised(str(message))
 
 
+class TemplateLimit(Exception):
+    """The template asked for more time, memory or output than a chat template needs."""
+
+
 def _tojson(value, indent=None, ensure_ascii=False, separators=None, sort_keys=False):
+    if isinstance(indent, int) and not 0 <= indent <= 16:
+        raise TemplateLimit(f"tojson indent {indent}")
     return json.dumps(value, indent=indent, ensure_ascii=ensure_ascii, separators=separators, sort_keys=sort_keys)
 
 
-def _compile(text: str):
+def _safe_range(*args):
+    r = range(*args)
+    if len(r) > MAX_ITEMS:
+        raise TemplateLimit(f"range of {len(r)} items")
+    return r
+
+
+_WIDTH_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map", "join", "replace"}
+_BIG_WIDTH = __import__("re").compile(r"[<>^=]?\d{6,}|%\d{6,}|\.\d{6,}")
+
+
+def _too_big(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > MAX_ITEMS
+
+
+def _bounded_sandbox():
     from jinja2.sandbox import ImmutableSandboxedEnvironment
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                        extensions=["jinja2.ext.loopcontrols"])
+
+    class BoundedSandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and (abs(right) > 64 if isinstance(right, (int, float)) else False):
+                raise TemplateLimit(f"power {right}")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_ITEMS * 10:
+                        raise TemplateLimit(f"repetition of {len(seq) * n} items")
+            return super().call_binop(context, operator, left, right)
+
+        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja2's signature)
+            target = getattr(__obj, "__wrapped__", __obj)      # the sandbox wraps str.format
+            name = getattr(target, "__name__", "")
+            if name in _WIDTH_METHODS and isinstance(getattr(target, "__self__", None), str):
+                if any(_too_big(a) for a in list(args) + list(kwargs.values())):
+                    raise TemplateLimit(f"str.{name} with a width over {MAX_ITEMS}")
+                fmt = target.__self__ if name in ("format", "format_map") else ""
+                if _BIG_WIDTH.search(fmt):
+                    raise TemplateLimit("a format width over 100000")
+            return super().call(__context, __obj, *args, **kwargs)
+
+    return BoundedSandbox
+
+
+def _guard_filter(env, name: str, width_args: tuple[int, ...]) -> None:
+    original = env.filters[name]
+
+    def guarded(*args, **kwargs):
+        if any(_too_big(a) for a in list(args[1:]) + list(kwargs.values())):
+            raise TemplateLimit(f"{name} with a width over {MAX_ITEMS}")
+        if name == "format" and args and isinstance(args[0], str) and _BIG_WIDTH.search(args[0]):
+            raise TemplateLimit("a format width over 100000")
+        return original(*args, **kwargs)
+    guarded.__name__ = name
+    env.filters[name] = guarded
+
+
+def _compile(text: str):
+    env = _bounded_sandbox()(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
     env.filters["tojson"] = _tojson
+    for name in ("center", "indent", "wordwrap", "truncate", "format", "batch", "slice"):
+        if name in env.filters:
+            _guard_filter(env, name, ())
+    env.globals["range"] = _safe_range
+    env.globals.pop("lipsum", None)
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = lambda fmt: "2026-01-01"
     return env.from_string(text)
 
 
 def _render(template, **kw) -> str:
-    out = template.render(bos_token="<s>", eos_token="</s>", add_generation_prompt=True, **kw)
-    return out[:MAX_OUTPUT_CHARS]
+    """The rendered prompt, within the time, memory and output bounds."""
+    parts, size = [], 0
+    with _bounded(RENDER_SECONDS, RENDER_MEMORY):
+        for chunk in template.generate(bos_token="<s>", eos_token="</s>", add_generation_prompt=True, **kw):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateLimit(f"output over {MAX_OUTPUT_CHARS} characters")
+            parts.append(chunk)
+    return "".join(parts)
+
+
+class _bounded:
+    """A time limit by tracing the template's own code (line events in '<template>' frames) and an
+    address-space limit for the process while it renders (Linux; elsewhere the caps above remain)."""
+
+    def __init__(self, seconds: float, memory: int):
+        self.seconds, self.memory = seconds, memory
+
+    def __enter__(self):
+        import sys
+        import time
+        deadline = time.monotonic() + self.seconds
+        count = [0]
+
+        def local(frame, event, arg):
+            count[0] += 1
+            if count[0] % 512 == 0 and time.monotonic() > deadline:
+                raise TemplateLimit(f"rendering took over {self.seconds:g} s")
+            return local
+
+        def tracer(frame, event, arg):
+            return local if frame.f_code.co_filename == "<template>" else None
+        self.old_trace = sys.gettrace()
+        sys.settrace(tracer)
+        self.old_limit = None
+        try:
+            import resource
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            with open("/proc/self/statm", "rb") as fh:
+                used = int(fh.read().split()[0]) * resource.getpagesize()
+            limit = used + self.memory
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
+            if soft == resource.RLIM_INFINITY or soft > limit:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+                self.old_limit = (soft, hard)
+        except (ImportError, OSError, ValueError):      # no /proc or no RLIMIT_AS: the caps still apply
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        import sys
+        sys.settrace(self.old_trace)
+        if self.old_limit is not None:
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, self.old_limit)
+        return False
 
 
 def _why(exc: Exception) -> str:
@@ -73,10 +200,26 @@ def check_template(text: Optional[str]) -> TemplateVerdict:
         template = _compile(text)
     except Exception as exc:                          # a syntax error in untrusted input
         return TemplateVerdict(None, None, None, None, f"template does not parse: {_why(exc)}")
+    return _verdicts(template)
+
+
+_LIMITS = (TemplateLimit, MemoryError, RecursionError)
+
+
+def _verdicts(template) -> TemplateVerdict:
+    try:
+        return _checks(template)
+    except _LIMITS as exc:
+        return TemplateVerdict(None, None, None, None, f"template exceeds what llmdoctor renders: {_why(exc)}")
+
+
+def _checks(template) -> TemplateVerdict:
     user = {"role": "user", "content": "What is the weather in Paris?"}
     # Baseline: system + user. If this fails, the other verdicts mean nothing.
     try:
         _render(template, messages=[{"role": "system", "content": "You are helpful."}, user])
+    except _LIMITS:
+        raise
     except Exception as exc:
         return TemplateVerdict(None, None, None, None, f"template fails on a plain system+user chat: {_why(exc)}")
 
@@ -86,6 +229,8 @@ def check_template(text: Optional[str]) -> TemplateVerdict:
         dev_ok = DEV_MARK in out
         if not dev_ok:
             dev_err = "the developer message is silently dropped from the prompt"
+    except _LIMITS:
+        raise
     except Exception as exc:  # untrusted template code: whatever it raises, it rejects this conversation
         dev_ok, dev_err = False, _why(exc)
 
@@ -93,6 +238,8 @@ def check_template(text: Optional[str]) -> TemplateVerdict:
     try:
         out = _render(template, messages=[user], tools=[_TOOL])
         tools_ok = TOOL_NAME in out
+    except _LIMITS:
+        raise
     except Exception as exc:  # untrusted template code, as above
         tools_ok = False
         problems.append(f"with a tool definition: {_why(exc)}")
@@ -104,6 +251,8 @@ def check_template(text: Optional[str]) -> TemplateVerdict:
             user, {"role": "assistant", "content": "", "tool_calls": [call]},
             {"role": "tool", "tool_call_id": "call_1", "name": TOOL_NAME, "content": "sunny"}])
         calls_ok = TOOL_NAME in out and "sunny" in out
+    except _LIMITS:
+        raise
     except Exception as exc:  # untrusted template code, as above
         calls_ok = False
         problems.append(f"with a tool call: {_why(exc)}")

@@ -1,0 +1,42 @@
+"""Property-based fuzzing of every input kind (llmdoctor/app/fuzz.py), bounded for CI: each generated
+input goes through the real command line and must end with exit 0, 1 or 2 in bounded time, never 3.
+The long campaign: python -m llmdoctor.app.fuzz --per-kind 100000."""
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from llmdoctor.app import fuzz
+
+
+@pytest.mark.parametrize("kind", sorted(fuzz.KINDS))
+def test_no_input_crashes_or_hangs(kind, tmp_path):
+    @settings(max_examples=120, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(seed=st.integers(0, 2 ** 32 - 1))
+    def one(seed):
+        tmp = Path(tempfile.mkdtemp(dir=tmp_path))
+        argv = fuzz.KINDS[kind](random.Random(seed), tmp)
+        code, seconds, site = fuzz.run_one(argv, tmp)
+        assert site is None, f"{kind} seed {seed}: {site}: {argv[:20]}"
+        assert code in (0, 1, 2)
+    one()
+
+
+def test_the_known_crash_inputs_stay_fixed(tmp_path):
+    """One input per crash site the first campaign found (issue: 22 launch-command sites and more)."""
+    model = str(fuzz.MODEL)
+    cases = [
+        ["vllm", "serve", "x", "--max-model-len", "1e400"], ["vllm", "serve", "x", "--gpu-memory-utilization", "nan"],
+        ["vllm", "serve", "x", "--max-model-len", "9" * 400], ["llama-server", "-m", "x", "-c", "abc"],
+        ["vllm", "serve", "x", "--limit-mm-per-prompt", "[" * 5000 + "]" * 5000],
+        ["llama-server", "-m", "x", "-ctk", "--spec-ngram-simple-size-n=4096"],
+        ["sglang", "serve", "--model-path", "x", "--pipeline-parallel-size", "2147483648"],
+        ["bash", "-c", 'vllm serve "x'], ["ollama", "run", "x", "--keepalive"],
+    ]
+    for cmd in cases:
+        code, _, site = fuzz.run_one(["check", "--json", "--gpu", "A10", "--model-path", model, "--", *cmd], tmp_path)
+        assert site is None and code in (0, 1, 2), (cmd, site)
