@@ -85,3 +85,10 @@ def nesting_depth(value, limit: int = MAX_NESTING) -> int:
 def check_nesting(value, where: str, limit: int = MAX_NESTING) -> None:
     if nesting_depth(value, limit) > limit:
         raise InputError(f"{where}: JSON nested more than {limit} levels deep")
+
+
+def address_space_bytes() -> int:
+    """This process's virtual memory size (Linux /proc); OSError elsewhere."""
+    import resource
+    with open("/proc/self/statm", "rb") as fh:
+        return int(fh.read().split()[0]) * resource.getpagesize()

@@ -165,8 +165,8 @@ class _bounded:
         try:
             import resource
             soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            with open("/proc/self/statm", "rb") as fh:
-                used = int(fh.read().split()[0]) * resource.getpagesize()
+            from llmdoctor.safe_io import address_space_bytes
+            used = address_space_bytes()
             limit = used + self.memory
             if hard != resource.RLIM_INFINITY:
                 limit = min(limit, hard)
