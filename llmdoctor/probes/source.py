@@ -58,12 +58,45 @@ def _statvfs(path: str) -> dict:
 
 
 def _run(argv: list[str], timeout: float) -> dict:
-    """Run a program (argv list, never a shell) and return its exit code and output."""
-    proc = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                          check=False)
-    return {"rc": proc.returncode,
-            "stdout": proc.stdout[:MAX_FILE_READ].decode("utf-8", errors="replace"),
-            "stderr": proc.stderr[:MAX_FILE_READ].decode("utf-8", errors="replace")}
+    """Run a program (argv list, never a shell) and return its exit code and the first MAX_FILE_READ bytes
+    of each stream. Output is read as it comes, so a program that floods it is stopped at the cap
+    instead of being buffered whole; one that runs past `timeout` is killed (TimeoutExpired)."""
+    import selectors
+    import time
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = {proc.stdout: bytearray(), proc.stderr: bytearray()}
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        for stream in out:
+            sel.register(stream, selectors.EVENT_READ)
+        try:
+            while sel.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(argv, timeout)
+                for key, _ in sel.select(left):
+                    chunk = os.read(key.fd, 65536)
+                    buf = out[key.fileobj]
+                    if not chunk or len(buf) >= MAX_FILE_READ:
+                        sel.unregister(key.fileobj)
+                        continue
+                    buf += chunk[:MAX_FILE_READ - len(buf)]
+                if any(len(b) >= MAX_FILE_READ for b in out.values()):
+                    break                    # flooding: keep what we have, stop the program below
+            if not any(len(b) >= MAX_FILE_READ for b in out.values()):
+                proc.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if proc.poll() is None:          # stopped reading at the cap: the rest is not wanted
+                proc.kill()
+                proc.wait()
+            for stream in out:
+                stream.close()
+    return {"rc": proc.returncode, "stdout": bytes(out[proc.stdout]).decode("utf-8", errors="replace"),
+            "stderr": bytes(out[proc.stderr]).decode("utf-8", errors="replace")}
 
 
 def _which(name: str) -> str | None:

@@ -61,3 +61,20 @@ def test_unreadable_files_leave_unknowns_with_reasons():
     h = machine().host
     assert h.ram_total_bytes is None and "ram" in h.unknown
     assert h.shm_total_bytes is None and "shm" in h.unknown
+
+
+def test_a_program_that_floods_its_output_is_cut_and_stopped():
+    """An nvcc wrapper that prints gigabytes is read up to the cap as it comes, then killed."""
+    import subprocess
+    import time
+    from llmdoctor.probes.source import MAX_FILE_READ, _run
+    start = time.monotonic()
+    out = _run(["sh", "-c", "yes nvcc | head -c 2000000000"], 20)
+    assert len(out["stdout"]) == MAX_FILE_READ and time.monotonic() - start < 10
+    assert _run(["sh", "-c", "echo hi; echo err >&2; exit 3"], 5) == {"rc": 3, "stdout": "hi\n", "stderr": "err\n"}
+    try:
+        _run(["sleep", "5"], 0.3)
+    except subprocess.TimeoutExpired:
+        pass
+    else:
+        raise AssertionError("no timeout")
