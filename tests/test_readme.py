@@ -24,3 +24,13 @@ def test_main_job_runs_and_exits_zero():
                          text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Runs" in out.stdout and "Recommended launch command" in out.stdout
+
+
+def test_readme_names_the_distribution_pyproject_builds():
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        import tomli as tomllib
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    assert name != "llmdoctor"                    # taken on PyPI by an unrelated project
+    assert f"pip install {name}" in README and f"pipx install {name}" in README

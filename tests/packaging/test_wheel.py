@@ -9,7 +9,7 @@ from ..conftest import ROOT
 def test_wheel_carries_rules_and_finds_them(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                    check=True, capture_output=True, timeout=300)
-    wheel = next(tmp_path.glob("llmdoctor-*.whl"))
+    wheel = next(tmp_path.glob("llmdoctor_preflight-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     rule_files = [n for n in names if n.startswith("llmdoctor/_rules/LD") and n.endswith(".toml")]
     source_rules = sorted(p.name for p in (ROOT / "rules").glob("LD*.toml"))
