@@ -24,7 +24,7 @@ class RankWeights:
     assumptions: list[str] = field(default_factory=list)
 
 
-def _pp_split(num_layers: int, pp: int) -> list[range]:
+def pp_split(num_layers: int, pp: int) -> list[range]:
     """Contiguous, as even as possible; the remainder goes to the later stages
     (vllm/distributed/utils.py get_pp_indices)."""
     base, extra = divmod(num_layers, pp)
@@ -64,7 +64,7 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
         # vLLM's rotary cos/sin cache: [max_position, rotary_dim] in the model dtype
         # (vllm/model_executor/layers/rotary_embedding). Full rotary dim assumed.
         rope = (spec.max_position_embeddings or 0) * spec.head_dim * DTYPE_BYTES.get(target, 2)
-    stages = _pp_split(len(per_layer), pp)
+    stages = pp_split(len(per_layer), pp)
     per_stage = []
     for i, rng in enumerate(stages):
         b = sum(per_layer[j] for j in rng) // tp + rope + other // tp

@@ -44,3 +44,26 @@ def test_layer_devices_ngl_and_tensor_split():
     assert devs.count(0) == 7 and devs.count(1) == 1 and out == 1
     devs, out = layer_devices(8, -1, [1.0, 1.0], "none", 1)    # -sm none -mg 1
     assert set(devs) == {1} and out == 1
+
+
+def test_phi3_window_is_not_used_by_llamacpp(tmp_path):
+    """Phi-3-mini-4k's config names sliding_window 2047; llama.cpp's phi3 loader turns SWA off
+    ("Phi SWA is currently disabled"), so every layer keeps the full context (issue: KV was 44 % low)."""
+    import json
+    from llmdoctor.checkpoint import read_model
+    from llmdoctor.engines import make_plan
+    from llmdoctor.plan import target_what_if
+    from llmdoctor.plan.records import PlanRequest
+    cfg = {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 3072, "intermediate_size": 8192,
+           "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32064,
+           "max_position_embeddings": 4096, "sliding_window": 2047, "torch_dtype": "bfloat16",
+           "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    model = read_model(str(tmp_path))
+    assert model.spec.sliding_attention_layers == 32            # what the config says
+    plan = make_plan(target_what_if("RTX 4090"), model, PlanRequest(engine="llamacpp", flags={"ctx_size": 4096,
+                                                                                               "quant": "Q4_K_M"}))
+    det = plan.kv_cache.details
+    assert det.swa_cells is None and det.n_ctx == 4096
+    assert det.kv_bytes == 32 * 2 * 4096 * 3072 * 2            # f16 K and V, all 32 layers, full context
+    assert any("Phi SWA is currently disabled" in a for a in plan.assumptions)

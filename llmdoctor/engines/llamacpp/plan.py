@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from llmdoctor.engines.llamacpp import flags as fl
+from llmdoctor.engines.llamacpp.arch import as_llamacpp_runs_it
 from llmdoctor.engines.llamacpp.quant_sizes import estimate_from_config
 from llmdoctor.engines.llamacpp.memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
                                             context_cells, output_buffer_bytes)
@@ -68,7 +69,7 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     program = request.command.program if request.command and request.command.program else "llama-server"
     eff = fl.effective(flags, program)
     version, version_source = _version(request)
-    assumptions: list[str] = []
+    model, assumptions = as_llamacpp_runs_it(model)
     src = weight_source(model, flags.get("quant") or flags.get("gguf_file_type"))
     assumptions += src.notes
     gpus = list(target.gpus)

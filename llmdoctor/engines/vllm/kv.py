@@ -19,6 +19,7 @@ from typing import Optional
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
 from llmdoctor.engines.vllm.versions import has
 from llmdoctor.plan.common import cdiv
+from llmdoctor.plan.weights import pp_split
 
 
 @dataclass
@@ -52,6 +53,7 @@ class KvSettings:
     mamba_cache_mode: str = "none"
     num_spec: int = 0
     mtp_layers: int = 0            # draft MTP layers that join the KV groups
+    draft_layers: int = 0          # EAGLE-style drafter layers (a separate small model) that join them
     pp: int = 1
     disable_hybrid: bool = False
 
@@ -75,9 +77,18 @@ class KvResult:
 
 
 def layer_specs(model: ModelInfo, s: KvSettings) -> list[LayerKv]:
+    """The KV layers of one pipeline stage, the one whose layers need the most KV (every stage holds
+    its own layers for all tokens; vLLM reports one stage's tokens), drafter layers on the last stage."""
+    stages = pp_split(len(model.spec.layers), s.pp) if s.pp > 1 else [range(len(model.spec.layers))]
+    per_stage = [_stage_specs(model, s, [model.spec.layers[i] for i in rng], last=k == len(stages) - 1)
+                 for k, rng in enumerate(stages)]
+    return max(per_stage, key=lambda specs: (sum(l.bytes_per_token for l in specs), sum(l.state_bytes for l in specs)))
+
+
+def _stage_specs(model: ModelInfo, s: KvSettings, layers: list, last: bool) -> list[LayerKv]:
     out: list[LayerKv] = []
     full_template: Optional[LayerKv] = None
-    for layer in model.spec.layers:
+    for layer in layers:
         if layer.kv_shared_from is not None:      # KV-sharing layers allocate nothing (Gemma-3n/4 E-models)
             continue
         if layer.kind in (FULL, SLIDING):
@@ -99,9 +110,14 @@ def layer_specs(model: ModelInfo, s: KvSettings) -> list[LayerKv]:
             conv = (st.conv_dim // s.tp) * (st.conv_kernel - 1 + s.num_spec) * s.state_dtype_bytes
             ssm = (st.ssm_elements // s.tp) * (s.ssm_dtype_bytes or s.state_dtype_bytes)
             out.append(LayerKv("mamba", state_bytes=conv + ssm))
-    if s.mtp_layers and full_template is not None:
-        # MTP drafter layers are ordinary attention layers of the same shape, marked is_draft.
-        for _ in range(s.mtp_layers):
+    if full_template is None:           # a stage of linear/mamba layers only: drafters copy the model's shape
+        first = next((l for l in model.spec.layers if l.kind in (FULL, MLA)), None)
+        if first is not None and last and (s.mtp_layers or s.draft_layers):
+            full_template = _stage_specs(model, s, [first], last=False)[0]
+    if last and full_template is not None:
+        # MTP and EAGLE drafter layers are ordinary attention layers of the target's shape, marked is_draft
+        # (vllm/v1/spec_decode/eagle.py; the drafter's KV joins the same cache).
+        for _ in range(s.mtp_layers + s.draft_layers):
             out.append(LayerKv(full_template.kind, full_template.bytes_per_token, draft=True))
     return out
 

@@ -123,6 +123,12 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         num_spec = int(spec_cfg.get("num_speculative_tokens") or 0)
     is_mtp = bool(method) and (method in MTP_METHODS or method.endswith("_mtp"))
     mtp_layers = model.spec.mtp_layers if is_mtp else 0
+    # EAGLE / EAGLE-3 drafters: one decoder layer of the target's attention shape unless the draft
+    # config says more (not read here); its KV is allocated beside the target's.
+    draft_layers = 1 if method in ("eagle", "eagle3") else 0
+    if draft_layers:
+        notes.append(f"{method} drafter: 1 attention layer of the target's shape counted in the KV cache "
+                     "(its weights, a few hundred MB, are not)")
     if is_mtp and not model.spec.mtp_layers:
         problems.append(f"speculative method {method} but the model has no MTP layers")
 
@@ -196,7 +202,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                     state_dtype_bytes=DTYPE_BYTES.get(mamba_dtype, 2), ssm_dtype_bytes=ssm_bytes,
                     max_model_len=M, max_num_batched_tokens=T, block_size=int(s.get("block_size") or 16),
                     user_block_size="block_size" in flags, mamba_cache_mode=str(s.get("mamba_cache_mode") or "none"),
-                    num_spec=num_spec, mtp_layers=mtp_layers, pp=pp,
+                    num_spec=num_spec, mtp_layers=mtp_layers, pp=pp, draft_layers=draft_layers,
                     disable_hybrid=bool(s.get("disable_hybrid_kv_cache_manager")))
     kv = plan_kv(model, ks, max(available, 0))
     if auto_fit and kv.estimated_max_model_len is not None:
