@@ -34,6 +34,12 @@ class Case:
     note: str = ""
     unit: str = ""
     known_gap: bool = False         # a documented miss: the test is a strict xfail until it is fixed
+    # "calibration": seen while the planner was built (its formulas and constants were checked or set
+    # against it); "held-out": added afterwards and not used to change the model. Errors are reported
+    # for the two apart; a held-out miss is fixed in the model, never by widening the tolerance.
+    role: str = "calibration"
+    inputs: str = "real config.json"   # or "hand-typed config", "tiny generated GGUF", ...
+    kv: Optional[Callable[[], float]] = None   # starts/fails rows: llmdoctor's KV GiB beside the verdict
 
 
 @lru_cache(maxsize=None)
@@ -126,9 +132,9 @@ def _kimi_kv_size():
 CASES: list[Case] = [
     Case("seed-001 gemma-4-E4B 2xB580", SEED001, "vllm", "GPU KV cache size (tokens) given 1.14 GiB", 49344,
          lambda: _seed001().kv_cache.tokens, 1.5,
-         "KV budget fed from the log; the logged 1.14 GiB is TP rank 0's, vLLM takes the minimum over ranks"),
+         "KV budget fed from the log; the logged 1.14 GiB is TP rank 0's, vLLM takes the minimum over ranks", inputs="hand-typed config (no public E4B copy then)"),
     Case("seed-001 gemma-4-E4B 2xB580", SEED001, "vllm", "Maximum concurrency at 131,072", 2.15,
-         lambda: _seed001().max_concurrency, 1.5, "as above"),
+         lambda: _seed001().max_concurrency, 1.5, "as above", inputs="hand-typed config (no public E4B copy then)"),
     Case("seed-002 Qwen3.6-27B 2x2080Ti", SEED002, "vllm", "attention block size (tokens)", 1600,
          lambda: _seed002().kv_cache.block_size, 0),
     Case("seed-002 Qwen3.6-27B 2x2080Ti", SEED002, "vllm", "mamba page padding (%)", 0.25,
@@ -161,10 +167,13 @@ CASES: list[Case] = [
          lambda: _gptoss("0.14.1").weights.bytes_per_gpu / GIB, 7.0, unit="GiB",
          note="MXFP4 expert padding not modelled"),
     Case("vllm-23278 gpt-oss-120b H100", U23278, "vllm", "starts (1) or fails (0)", 0,
-         lambda: float(_gptoss("0.10.1").fits), 0, "vLLM: Available KV cache memory -2.14 GiB"),
+         lambda: float(_gptoss("0.10.1").fits), 0, "vLLM: Available KV cache memory -2.14 GiB",
+         kv=lambda: _gptoss("0.10.1").kv_cache.available_bytes_per_gpu / GIB),
     Case("vllm-27508 gpt-oss-120b H100 gmu 0.95", U27508, "vllm", "starts (1) or fails (0)", 0,
          lambda: float(_gptoss("0.11.0", gpu_memory_utilization=0.95, max_num_batched_tokens=1024).fits), 0,
-         "vLLM: 1.71 GiB KV, too small for 131,072 tokens; llmdoctor under-counts MXFP4 weights", known_gap=True),
+         "vLLM: 1.71 GiB KV, too small for 131,072 tokens; llmdoctor under-counts MXFP4 weights", known_gap=True,
+         kv=lambda: _gptoss("0.11.0", gpu_memory_utilization=0.95,
+                            max_num_batched_tokens=1024).kv_cache.available_bytes_per_gpu / GIB),
     Case("vllm-27508 gpt-oss-120b H100 gmu 0.95", U27508, "vllm", "KV cache (GiB)", 1.71,
          lambda: _gptoss("0.11.0", gpu_memory_utilization=0.95, max_num_batched_tokens=1024).kv_cache.available_bytes_per_gpu / GIB,
          50.0, unit="GiB", note="weights under-estimated (MXFP4 padding), so the KV budget is too large", known_gap=True),

@@ -48,7 +48,7 @@ def _cases():
         ("run-q3-c0", ("output", "CUDA_Host"), "host output buffer (MiB)", 5.0),
     ]
     out = [Case(f"llamacpp-h200 {name}", URL.format(name), "llamacpp", figure, _measured(name, key),
-                _planned(name, key), tol, unit="MiB") for name, key, figure, tol in rows]
+                _planned(name, key), tol, unit="MiB", inputs="tiny generated GGUF") for name, key, figure, tol in rows]
     out.append(Case("llamacpp-h200 run-m1-q3-fitc", URL.format("run-m1-q3-fitc"), "llamacpp",
                     "--fit reduced n_ctx (-fitt 142500)", 22272, lambda: _run("run-m1-q3-fitc")[1].kv_cache.tokens,
                     2.0, "fit interpolates on its own dry-run measurements"))
