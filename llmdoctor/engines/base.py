@@ -65,3 +65,13 @@ class Engine:
             if prog in p.names and tuple(argv[1:1 + len(p.then)]) == p.then:
                 return 1 + len(p.then), " ".join((prog,) + p.then)
         return None
+
+
+def lazy(module: str, name: str) -> Callable:
+    """A callable that imports `module` and calls its `name` when first used, so listing the engines
+    imports none of their planners, parsers or log extractors."""
+    def call(*args, **kwargs):
+        import importlib
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+    call.__name__ = name
+    return call

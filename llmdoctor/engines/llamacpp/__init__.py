@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import re
 
-from llmdoctor.engines.base import Engine, Program
-
-
-def _plan(target, model, request):
-    from llmdoctor.engines.llamacpp.plan import plan_llamacpp
-    return plan_llamacpp(target, model, request)
-
-
-def _parse(argv, env):
-    from llmdoctor.engines.llamacpp.flags import parse_llamacpp_args
-    return parse_llamacpp_args(argv)
+from llmdoctor.engines.base import Engine, Program, lazy
 
 
 def _context(flags, env):
@@ -37,17 +27,14 @@ def log_figures(f, plan):
              f.get("model_buffer_gpu_total_bytes"))]
 
 
-def _extract(lines, sink):
-    from llmdoctor.engines.llamacpp.log import extract
-    extract(lines, sink)
-
-
 ENGINE = Engine(
     name="llamacpp", label="llama.cpp", order=2, formats=("gguf",), package="llama.cpp",
     context_flag="ctx_size",
     options={"max_model_len": "ctx_size", "kv_cache_dtype": "cache_type_k", "max_num_seqs": "parallel",
              "n_gpu_layers": "n_gpu_layers", "quant": "quant"},
-    plan=_plan, parse_args=_parse, extract_log=_extract,
+    plan=lazy("llmdoctor.engines.llamacpp.plan", "plan_llamacpp"),
+    parse_args=lazy("llmdoctor.engines.llamacpp.flags", "parse_llamacpp_args"),
+    extract_log=lazy("llmdoctor.engines.llamacpp.log", "extract"),
     log_marker=re.compile(
         r"^(?:llama_|llm_load_|load_tensors:|ggml_|print_info:|sched_reserve|create_memory|set_abort_callback|"
         r"common_init|srv |slot |main: )|llama-server|llama_kv_cache|Jinja Exception|got exception: \{"),

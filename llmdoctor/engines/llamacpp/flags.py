@@ -116,7 +116,7 @@ DEFAULTS: dict[str, Any] = {
 BUILD_LOAD_MODE = 10114            # PR #20834 (in b10114, ed7adbfef): --no-mmap/--mlock -> --load-mode
 
 
-def parse_llamacpp_args(argv: list[str]) -> tuple[Optional[str], dict, list]:
+def parse_llamacpp_args(argv: list[str], env: Optional[dict] = None) -> tuple[Optional[str], dict, list]:
     """Parse llama.cpp arguments (without the program name). Returns (model path, flags, unknown).
 
     Unknown flags are kept verbatim (with a following value when it does not look like a flag)."""

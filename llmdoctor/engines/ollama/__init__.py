@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import re
 
-from llmdoctor.engines.base import Engine, Program
-
-
-def _plan(target, model, request):
-    from llmdoctor.engines.ollama.plan import plan_ollama
-    return plan_ollama(target, model, request)
-
-
-def _parse(argv, env):
-    from llmdoctor.engines.ollama.flags import parse_ollama
-    return parse_ollama(argv, env)
+from llmdoctor.engines.base import Engine, Program, lazy
 
 
 def _context(flags, env):
@@ -34,17 +24,14 @@ def _log_figures(f, plan):
     return log_figures(f, plan)
 
 
-def _extract(lines, sink):
-    from llmdoctor.engines.ollama.log import extract
-    extract(lines, sink)
-
-
 ENGINE = Engine(
     name="ollama", label="Ollama", order=3, formats=("gguf",), package="ollama",
     context_flag="num_ctx",
     options={"max_model_len": "num_ctx", "kv_cache_dtype": "kv_cache_type", "max_num_seqs": "num_parallel",
              "n_gpu_layers": "num_gpu", "quant": "quant"},
-    plan=_plan, parse_args=_parse, extract_log=_extract,
+    plan=lazy("llmdoctor.engines.ollama.plan", "plan_ollama"),
+    parse_args=lazy("llmdoctor.engines.ollama.flags", "parse_ollama"),
+    extract_log=lazy("llmdoctor.engines.ollama.log", "extract"),
     log_marker=re.compile(
         r"source=[\w/]+\.go:\d+|\bollama\b|\[GIN\]|msg=\"?offload|ollama_llama_server|runner\.(?:size|vram)"),
     programs=(Program(names=("ollama",)),),

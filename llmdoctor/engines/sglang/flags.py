@@ -55,7 +55,7 @@ def _convert(dest: str, raw: str) -> Any:
 TABLE = FlagTable(kinds=FLAGS, aliases=ALIASES, convert=_convert)
 
 
-def parse_sglang_args(argv: list[str]) -> tuple[Optional[str], dict[str, Any], list[str]]:
+def parse_sglang_args(argv: list[str], env: Optional[dict] = None) -> tuple[Optional[str], dict[str, Any], list[str]]:
     """argv after `python -m sglang.launch_server` / `sglang serve`: (model, flags, unknown)."""
     model, flags, unknown = scan(argv, TABLE)
     return flags.get("model_path", model), flags, unknown

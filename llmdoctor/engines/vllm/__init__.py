@@ -3,17 +3,7 @@ from __future__ import annotations
 
 import re
 
-from llmdoctor.engines.base import Engine, Program
-
-
-def _plan(target, model, request):
-    from llmdoctor.engines.vllm.plan import plan_vllm
-    return plan_vllm(target, model, request)
-
-
-def _parse(argv, env):
-    from llmdoctor.engines.vllm.flags import parse_vllm_args
-    return parse_vllm_args(argv)
+from llmdoctor.engines.base import Engine, Program, lazy
 
 
 def _context(flags, env):
@@ -36,16 +26,6 @@ def _log_figures(f, plan):
     return rows
 
 
-def _check_config(flags, version, env):
-    from llmdoctor.engines.vllm.config_checks import check_config
-    return check_config(flags, version, env)
-
-
-def _extract(lines, sink):
-    from llmdoctor.engines.vllm.log import extract
-    extract(lines, sink)
-
-
 ENGINE = Engine(
     name="vllm", label="vLLM", order=0, formats=("hf", "hf-config-only"), package="vllm",
     context_flag="max_model_len",
@@ -53,13 +33,16 @@ ENGINE = Engine(
              "gpu_memory_utilization": "gpu_memory_utilization", "kv_cache_dtype": "kv_cache_dtype",
              "max_num_seqs": "max_num_seqs", "kv_cache_memory_bytes": "kv_cache_memory_bytes",
              "dtype": "dtype", "max_num_batched_tokens": "max_num_batched_tokens"},
-    plan=_plan, parse_args=_parse, extract_log=_extract,
+    plan=lazy("llmdoctor.engines.vllm.plan", "plan_vllm"),
+    parse_args=lazy("llmdoctor.engines.vllm.flags", "parse_vllm_args"),
+    extract_log=lazy("llmdoctor.engines.vllm.log", "extract"),
     log_marker=re.compile(
         r"vllm|model_runner\.py|gpu_worker\.py|kv_cache_utils|non-default args|Maximum concurrency for|"
         r"GPU KV cache size|Available KV cache memory|Loading model weights took|Model loading took|"
         r"shm_broadcast|fa_utils\.py|EngineCore|VllmWorker|Setting attention block size|SpecDecoding metrics|"
         r"Avg generation throughput", re.I),
-    log_process_prefix=True, check_config=_check_config, context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
+    log_process_prefix=True, check_config=lazy("llmdoctor.engines.vllm.config_checks", "check_config"),
+    context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
     programs=(Program(names=("vllm",), then=("serve",)), Program(module="vllm.entrypoints")),
     images=((re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ("vllm", "serve")),),
     log_fact_flags=("max_model_len", "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization",

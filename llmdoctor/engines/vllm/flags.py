@@ -79,7 +79,7 @@ def _optimization_level(tok: str, flags: dict) -> bool:
     return False
 
 
-def parse_vllm_args(argv: list[str]) -> tuple[Optional[str], dict[str, Any], list[str]]:
+def parse_vllm_args(argv: list[str], env: Optional[dict] = None) -> tuple[Optional[str], dict[str, Any], list[str]]:
     """argv after `vllm serve` / the api_server module: (model, flags, unknown)."""
     model, flags, unknown = scan(argv, TABLE, _optimization_level)
     if "model" in flags and model is None:
