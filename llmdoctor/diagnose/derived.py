@@ -59,6 +59,8 @@ class Derived:
     effective_dtype: Optional[str] = None    # "bfloat16" | "float16" | "float32": what the engine computes in
     kv_cache_dtype: Optional[str] = None     # normalized: "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | "q8_0" | ...
     weight_quant: Optional[str] = None       # "fp8" | "awq" | "gptq" | "wna16" | "nvfp4" | "mxfp4" | "gguf" | other method | None
+    quant_method: Optional[str] = None       # vLLM's name for the quantization config it will build (before Marlin overrides)
+    quant_min_capability: Optional[int] = None   # that config's get_min_capability() at the engine version (vLLM), e.g. 75
     tensor_parallel_size: int = 1            # plan's, else --tensor-parallel-size / --tp-size, else 1
     world_size: int = 1                      # tensor x pipeline parallel: GPU processes that talk over NCCL/shm
     gpu_memory_utilization: Optional[float] = None   # plan's, else --gpu-memory-utilization / --mem-fraction-static
@@ -170,6 +172,8 @@ def compute(doc: dict, template_text: Optional[str] = None) -> Derived:
     d.effective_dtype = _effective_dtype(plan, flags, model)
     d.kv_cache_dtype = _kv_dtype(plan, flags, env, d.engine)
     d.weight_quant = _weight_quant(flags, model)
+    if d.engine == "vllm":
+        d.quant_method, d.quant_min_capability = _vllm_min_capability(flags, model, d.engine_version)
 
     cuda = _mm(software.get("torch_cuda"))
     if cuda:
@@ -254,6 +258,25 @@ def _kv_dtype(plan, flags, env, engine) -> Optional[str]:
     if raw is None and spec is not None:
         raw = spec.kv_dtype_of(flags, env)
     return str(raw).lower() if raw is not None else None
+
+
+def _vllm_min_capability(flags, model, version) -> tuple[Optional[str], Optional[int]]:
+    """vLLM's quantization method for the checkpoint (the --quantization flag, else quant_method) and its
+    minimum compute capability at this version (engines/vllm/cli_flags.json extra, read from each
+    version's QuantizationConfig.get_min_capability)."""
+    from llmdoctor.engines.cli_table import table
+    method = flags.get("quantization") or (_get(model, "quantization") or {}).get("method")
+    if not method:
+        return None, None
+    method = str(method).lower()
+    wd = str((_get(model, "quantization") or {}).get("weight_dtype") or "").lower()
+    if method == "modelopt" and "fp4" in wd:
+        method = "modelopt_fp4"
+    t = table("vllm")
+    per_version = ((t.extra.get("quantization_min_capability") or {}).get("per_version") or {}) if t else {}
+    caps = per_version.get(t.version_for(version), {}) if t else {}
+    cap = caps.get(method)
+    return method, cap if isinstance(cap, int) and cap > 0 else None
 
 
 def _weight_quant(flags, model) -> Optional[str]:
