@@ -44,7 +44,8 @@ def read_hf(path: str, config_path: str, config_only: bool) -> ModelInfo:
         weight_bytes=None, weight_bytes_by_dtype={}, weights=WeightBreakdown(), quantization=quant,
         torch_dtype=dtype_name, tie_word_embeddings=cfg.bool_("tie_word_embeddings", True),
         chat_template=None, files=FileSummary(count=0, total_bytes=0),
-        params_embedding=tally.embedding, params_mtp=tally.mtp_total, params_exact=not tally.notes,
+        params_embedding=tally.embedding + tally.per_layer_embedding, params_mtp=tally.mtp_total,
+        params_exact=not tally.notes,
     )
     if tally.vision is not None:
         spec.vision = VisionSpec(params=tally.vision, bytes=tally.vision * dtype_bytes)
@@ -201,7 +202,9 @@ def _fill_computed(info: ModelInfo, tally: ParamTally, roles: RoleBytes, dtype_b
         return rest + experts, experts
 
     weights = WeightBreakdown()
-    weights.embedding = round(cost(tally.embedding, None, qname))
+    # The per-layer embedding table is an embedding too (vLLM: a VocabParallelEmbedding; safetensors:
+    # embed_tokens_per_layer, which hf_role files under "embedding").
+    weights.embedding = round(cost(tally.embedding + tally.per_layer_embedding, None, qname))
     weights.lm_head = round(cost(tally.lm_head, roles.lm_head, qname))
     for p in tally.layers:
         total, experts = layer_cost(p)
@@ -210,7 +213,8 @@ def _fill_computed(info: ModelInfo, tally: ParamTally, roles: RoleBytes, dtype_b
     mtp_roles = RoleBytes() if info.quantization and "mtp" in info.quantization.unquantized_modules else roles
     weights.mtp = round(sum(layer_cost(p, mtp_roles)[0] for p in tally.mtp) + cost(tally.mtp_vocab, None, qname))
     weights.vision = round(cost(tally.vision or 0, None, qname))
-    weights.other = round(cost(tally.final_norm, None, qname))
+    # per_layer_model_projection and its norm sit outside the layers (hf_role: "other").
+    weights.other = round(cost(tally.final_norm + tally.per_layer_projection, None, qname))
     info.weights = weights
     info.weight_bytes_by_dtype = {k: round(v) for k, v in sorted(by_dtype.items()) if v}
     info.weight_bytes = sum(info.weight_bytes_by_dtype.values())

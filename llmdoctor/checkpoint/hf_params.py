@@ -51,8 +51,14 @@ class ParamTally:
     layers: list[LayerParams]
     mtp: list[LayerParams]                 # MTP layers; their embedding/head copies sit in mtp_vocab
     mtp_vocab: int = 0                     # DeepSeek/GLM MTP layers store their own embed + head
-    vision: Optional[int] = None
+    vision: Optional[int] = None           # multimodal towers (vision and audio) with their projectors
     notes: list[str] = field(default_factory=list)
+    # Gemma-3n / Gemma-4 E-series per-layer embeddings (PLE): the packed table
+    # embed_tokens_per_layer [vocab_size_per_layer_input, num_layers x hidden_size_per_layer_input]
+    # and per_layer_model_projection (hidden -> num_layers x hidden_size_per_layer_input) + its norm.
+    per_layer_embedding: int = 0
+    per_layer_projection: int = 0
+    audio: Optional[int] = None            # the audio tower's share of `vision` (vLLM skips it alone at audio=0)
 
     @property
     def mtp_total(self) -> int:
@@ -61,14 +67,17 @@ class ParamTally:
     @property
     def total(self) -> int:
         body = sum(p.total for p in self.layers)
-        return self.embedding + self.lm_head + self.final_norm + body + self.mtp_total + (self.vision or 0)
+        return (self.embedding + self.per_layer_embedding + self.per_layer_projection + self.lm_head
+                + self.final_norm + body + self.mtp_total + (self.vision or 0))
 
     @property
     def active(self) -> int:
-        """Every parameter one token touches, embeddings included (the Qwen / Mixtral convention).
-        MTP and vision are left out: they do not run for a text token of the main model."""
+        """Every parameter one token touches, embeddings included (the Qwen / Mixtral convention;
+        the per-layer embedding table counts as an embedding). MTP and vision are left out: they do
+        not run for a text token of the main model."""
         body = sum(p.active for p in self.layers)
-        return self.embedding + self.lm_head + self.final_norm + body
+        return (self.embedding + self.per_layer_embedding + self.per_layer_projection + self.lm_head
+                + self.final_norm + body)
 
 
 def count_params(cfg: ConfigView, layers: list[LayerSpec]) -> ParamTally:
@@ -77,6 +86,15 @@ def count_params(cfg: ConfigView, layers: list[LayerSpec]) -> ParamTally:
     vocab = cfg.req_int("vocab_size")
     tied = cfg.bool_("tie_word_embeddings", True)     # transformers' PretrainedConfig default
     per_layer = [layer_params(cfg, layer.kind, layer.is_moe) for layer in layers]
+    # Gemma-4 KV-shared layers keep their k/v projections and k_norm in this count: the checkpoint
+    # stores them (transformers drops them on load via _keys_to_ignore_on_load_unexpected) and vLLM's
+    # gemma4.py builds a QKVParallelLinear for every layer and loads them.
+    if mt.startswith("gemma4") and cfg.bool_("use_double_wide_mlp"):
+        # Gemma4TextMLP: intermediate_size x 2 on the KV-shared layers (modeling_gemma4.py).
+        inter = cfg.int_("intermediate_size") or 0
+        for layer, params in zip(layers, per_layer):
+            if layer.kv_shared_from is not None:
+                params.mlp += 3 * hidden * inter
     tally = ParamTally(
         embedding=vocab * hidden,
         lm_head=0 if tied else vocab * hidden,
@@ -84,10 +102,17 @@ def count_params(cfg: ConfigView, layers: list[LayerSpec]) -> ParamTally:
         layers=per_layer,
         mtp=[],
     )
+    _add_per_layer_embeddings(cfg, tally, len(layers), hidden)
     _add_mtp(cfg, tally, len(layers), hidden, vocab)
     tally.vision, vision_note = vision_params(cfg)
     if vision_note:
         tally.notes.append(vision_note)
+    audio, audio_note = audio_params(cfg)
+    if audio_note:
+        tally.notes.append(audio_note)
+    if audio:
+        tally.audio = audio
+        tally.vision = (tally.vision or 0) + audio
     if mt.startswith("gemma4"):
         tally.notes.append("Gemma-4: router scales and per-layer scalars are not in config.json; counts may be off by a few thousand parameters")
     return tally
@@ -115,7 +140,35 @@ def layer_params(cfg: ConfigView, kind: str, is_moe: bool, force_full: bool = Fa
     params.small += norms * hidden
     if mt.startswith("gemma4"):
         params.small += 1                           # layer_scalar
+    per_layer_dim = per_layer_input_dim(cfg)
+    if per_layer_dim:
+        # per_layer_input_gate (h -> p), per_layer_projection (p -> h), post_per_layer_input_norm
+        # (Gemma4TextDecoderLayer / Gemma3nTextDecoderLayer).
+        params.mlp += 2 * hidden * per_layer_dim
+        params.small += hidden
     return params
+
+
+def per_layer_input_dim(cfg: ConfigView) -> int:
+    """hidden_size_per_layer_input of a Gemma-3n / Gemma-4 E-series text config (0: no per-layer inputs)."""
+    if not (cfg.model_type or "").startswith(("gemma4", "gemma3n")):
+        return 0
+    return cfg.int_("hidden_size_per_layer_input") or 0
+
+
+def _add_per_layer_embeddings(cfg: ConfigView, tally: ParamTally, num_layers: int, hidden: int) -> None:
+    """Gemma-3n / Gemma-4 per-layer embeddings (Gemma4TextModel.__init__, modeling_gemma4.py): the
+    table embed_tokens_per_layer [vocab_size_per_layer_input, num_layers * p], the projection
+    per_layer_model_projection (h -> num_layers * p) and per_layer_projection_norm (p)."""
+    mt = cfg.model_type or ""
+    dim = per_layer_input_dim(cfg)
+    if not dim:
+        return
+    vocab = cfg.int_("vocab_size_per_layer_input") or cfg.req_int("vocab_size")
+    tally.per_layer_embedding = vocab * num_layers * dim
+    tally.per_layer_projection = hidden * num_layers * dim + dim
+    if mt.startswith("gemma3n"):
+        tally.notes.append("Gemma-3n: AltUp and LAuReL blocks are not counted (only Gemma-4's layer shapes are modelled)")
 
 
 def _attention(cfg: ConfigView, kind: str, params: LayerParams, hidden: int) -> None:
@@ -264,6 +317,11 @@ def vision_params(cfg: ConfigView) -> tuple[Optional[int], Optional[str]]:
     if not isinstance(vision, dict):
         return None, None
     view = ConfigView(vision, cfg.where + " vision_config")
+    vision_type = view.model_type or ""
+    if vision_type.startswith("gemma4"):
+        return _gemma4_vision(view, cfg.int_("hidden_size"))
+    if vision_type.startswith("gemma3n"):
+        return None, "Gemma-3n vision tower (MobileNet-V5) present, but its size is not computable from config.json: not counted"
     hidden = view.int_("hidden_size") or view.int_("embed_dim")
     depth = view.int_("depth") or view.int_("num_hidden_layers")
     inter = view.int_("intermediate_size")
@@ -296,3 +354,61 @@ def vision_params(cfg: ConfigView) -> tuple[Optional[int], Optional[str]]:
     if text_hidden:
         total += hidden * text_hidden                # a linear projector into the text width
     return total, "vision tower counted as a generic ViT from vision_config (approximate)"
+
+
+def _gemma4_vision(view: ConfigView, text_hidden: Optional[int]) -> tuple[Optional[int], Optional[str]]:
+    """Gemma-4 vision tower (Gemma4VisionModel in modeling_gemma4.py) plus embed_vision: patch
+    embedder (input_proj 3·p² -> h, a 2 x position_embedding_size x h position table), encoder layers
+    of q/k/v/o + gated MLP (no biases), q/k norms and four RMSNorms; each ClippableLinear carries four
+    scalar clip buffers, stored in the checkpoint."""
+    hidden, depth = view.int_("hidden_size"), view.int_("num_hidden_layers")
+    inter, heads = view.int_("intermediate_size"), view.int_("num_attention_heads")
+    if not (hidden and depth and inter and heads):
+        return None, "Gemma-4 vision tower present, but vision_config lacks the sizes to count it"
+    kv_heads = view.int_("num_key_value_heads") or heads
+    head_dim = view.int_("head_dim") or hidden // heads
+    clip = 4 if view.bool_("use_clipped_linears", False) else 0
+    layer = (hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + heads * head_dim * hidden
+             + 3 * hidden * inter + 2 * head_dim + 4 * hidden + 7 * clip)
+    patch = view.int_("patch_size", 16) or 16
+    positions = view.int_("position_embedding_size") or 0
+    total = depth * layer + 3 * patch * patch * hidden + 2 * positions * hidden
+    if view.bool_("standardize", False):
+        total += 2 * hidden                          # std_bias, std_scale
+    total += hidden * (text_hidden or 0)             # embed_vision.embedding_projection
+    return total, None
+
+
+def audio_params(cfg: ConfigView) -> tuple[Optional[int], Optional[str]]:
+    """The audio tower and its projector into the text width, where config.json sizes it."""
+    audio = cfg.top.get("audio_config")
+    if not isinstance(audio, dict):
+        return None, None
+    view = ConfigView(audio, cfg.where + " audio_config")
+    if (view.model_type or "").startswith("gemma4"):
+        return _gemma4_audio(view, cfg.int_("hidden_size"))
+    return None, f"audio tower ({view.model_type or 'unknown type'}) present in config.json but not counted"
+
+
+def _gemma4_audio(view: ConfigView, text_hidden: Optional[int]) -> tuple[Optional[int], Optional[str]]:
+    """Gemma-4 audio encoder (Gemma4AudioModel in modeling_gemma4.py) plus embed_audio: a two-conv
+    subsampler and input projection, then conformer layers (two macaron feed-forwards h -> 4h -> h,
+    chunked attention q/k/v/post + relative_k_proj + per_dim_scale, a light conv block with a
+    depthwise conv, RMSNorms), output_proj (h -> output_proj_dims, with bias)."""
+    hidden, depth = view.int_("hidden_size"), view.int_("num_hidden_layers")
+    heads = view.int_("num_attention_heads")
+    channels = view.int_list("subsampling_conv_channels", max_len=2) or []
+    if not (hidden and depth and heads and len(channels) == 2):
+        return None, "Gemma-4 audio tower present, but audio_config lacks the sizes to count it"
+    c0, c1 = channels
+    kernel = view.int_("conv_kernel_size", 5) or 5
+    out_dims = view.int_("output_proj_dims") or hidden
+    clip = 4 if view.bool_("use_clipped_linears", False) else 0
+    feed_forward = 8 * hidden * hidden + 2 * hidden + 2 * clip
+    attention = 5 * hidden * hidden + hidden // heads + 4 * clip
+    light_conv = 3 * hidden * hidden + hidden * kernel + 2 * hidden + 2 * clip
+    layer = 2 * feed_forward + attention + light_conv + 3 * hidden
+    subsample = 9 * c0 + c0 + 9 * c0 * c1 + c1 + (c0 // 4) * c1 * hidden
+    total = subsample + depth * layer + hidden * out_dims + out_dims
+    total += out_dims * (text_hidden or 0)          # embed_audio.embedding_projection
+    return total, None

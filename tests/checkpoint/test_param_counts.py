@@ -4,6 +4,7 @@
 Qwen, Mixtral and DeepSeek count the token embeddings in their active figure; OpenAI's gpt-oss
 card does not (its table lists "Active Parameters" = active MLP + attention + unembedding).
 """
+import json
 import os
 
 import pytest
@@ -95,3 +96,28 @@ def test_gemma3_27b_defaults_from_transformers(fixtures_dir):
     assert info.spec.vocab_size == 262_208 and info.spec.full_attention_layers == 10
     assert info.params_total == pytest.approx(27.43e9, rel=0.01)
     assert info.spec.vision.params == pytest.approx(417e6, rel=0.03)
+
+
+def test_gemma4_e4b_per_layer_embeddings_and_towers(fixtures_dir):
+    # huggingface.co/google/gemma-4-E4B-it model card, "Gemma 4 family" table: E4B "4.5B effective (8B
+    # with embeddings)", vision encoder ~150M, audio encoder ~300M (the bf16 file set is 16 GB).
+    # Shapes: transformers modeling_gemma4.py (Gemma4TextModel, Gemma4VisionModel, Gemma4AudioModel).
+    from llmdoctor.checkpoint.config_view import ConfigView
+    from llmdoctor.checkpoint.hf_params import audio_params, vision_params
+
+    info = _load(fixtures_dir, "google--gemma-4-E4B-it")
+    per_layer_table = 262_144 * 42 * 256                 # vocab_size_per_layer_input x layers x 256
+    assert info.params_embedding == 262_144 * 2560 + per_layer_table
+    assert info.params_total == pytest.approx(8e9, rel=0.01)
+    # Before the per-layer embeddings were counted the reader said 4.73B: the table alone is 2.82B.
+    assert info.params_total - per_layer_table - info.spec.vision.params == pytest.approx(4.70e9, rel=0.01)
+    with open(os.path.join(fixtures_dir, "google--gemma-4-E4B-it", "config.json"), encoding="utf-8") as fh:
+        cfg = ConfigView(json.load(fh), "e4b")
+    vision, vision_note = vision_params(cfg)
+    audio, audio_note = audio_params(cfg)
+    assert vision_note is None and audio_note is None
+    # "~150M": ours adds the 2 x 10240 x 768 position table (15.7M) and the 768 -> 2560 projector (2.0M).
+    assert vision - 2 * 10240 * 768 - 768 * 2560 == pytest.approx(150e6, rel=0.02)
+    assert audio == pytest.approx(300e6, rel=0.04)       # incl. the 1536 -> 2560 projector (3.9M)
+    assert info.spec.vision.params == vision + audio
+    assert info.weights.embedding == 2 * info.params_embedding     # bf16; the table is an embedding
