@@ -94,7 +94,8 @@ def test_check_finds_a_repo_id_in_the_hf_cache(tmp_path):
     out = _check("--", "vllm", "serve", "Qwen/Qwen3-8B", env={"HF_HUB_CACHE": str(tmp_path / "hub")})
     assert out.returncode in (0, 1), out.stderr
     assert json.loads(out.stdout)["model"]["architecture"] == "Qwen3ForCausalLM"
-    missing = _check("--", "vllm", "serve", "Qwen/Qwen3-9B", env={"HF_HUB_CACHE": str(tmp_path / "hub")})
+    missing = _check("--", "vllm", "serve", "Qwen/Qwen3-9B", env={"HF_HUB_CACHE": str(tmp_path / "hub"),
+                                                                    "HF_HUB_OFFLINE": "1"})   # no request in tests
     assert missing.returncode == 2 and "looked in" in missing.stderr and len(missing.stderr.splitlines()) == 1
 
 

@@ -8,6 +8,7 @@ the GPUs. Figures the engine measures at run time (compute buffers, CUDA context
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -508,6 +509,9 @@ def _largest_ctx(model, src, s: Settings, free: list[int], n_ctx_train: int) -> 
     return lo * step if lo else None
 
 
+_HUB_REF = re.compile(r"^(hf\.co/)?[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
+
+
 def _command(request: PlanRequest, model: Any, s: Settings, flags: dict, recs: dict) -> list[str]:
     """The recommended llama-server argv: the user's settings, with what --fit or we would change."""
     path = (request.command.model if request.command and request.command.model else None) or model.path
@@ -516,7 +520,10 @@ def _command(request: PlanRequest, model: Any, s: Settings, flags: dict, recs: d
         where = os.path.abspath(model.path)
         name = os.path.basename(where if os.path.isdir(where) else os.path.dirname(where)) or "model"
         path = f"{name.split('--')[-1]}-{flags.get('quant') or 'Q4_K_M'}.gguf"      # the GGUF to get
-    argv = ["llama-server", "-m", path]
+    hub = flags.get("hf_repo") if not (request.command and request.command.model) else None
+    if hub is None and model.format == "gguf" and _HUB_REF.match(str(path)) and not str(path).endswith(".gguf"):
+        hub = str(path).removeprefix("hf.co/")       # read from the Hub (checkpoint/remote_hf.py): -hf fetches it
+    argv = ["llama-server", "-hf", hub] if hub else ["llama-server", "-m", path]
     ctx = recs["ctx_size"].value if "ctx_size" in recs and "ctx_size" not in flags and "n_cpu_moe" not in recs else None
     if s.n_ctx_req or ctx:
         argv += ["-c", str(ctx or s.n_ctx_req)]
