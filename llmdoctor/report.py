@@ -29,6 +29,7 @@ class Report:
     command: Optional[dict] = None     # the parsed launch command, when one was given
     alternatives: list[Any] = field(default_factory=list)   # plans for other engines, side by side
     derived: Optional[dict] = None     # the derived facts the rules read (diagnose/derived.py)
+    cluster: Optional[Any] = None      # cluster.records.Cluster: the nodes of a multi-node check
 
     def sorted_findings(self) -> list[Any]:
         return sorted(self.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.code))
@@ -77,6 +78,7 @@ class Report:
             "findings": [to_dict(f) for f in self.sorted_findings()],
             "alternatives": [to_dict(p) for p in self.alternatives],
             "verdict": to_dict(self.verdict()),
+            "cluster": to_dict(self.cluster) if self.cluster is not None else None,
         }
 
 

@@ -12,7 +12,7 @@ LAYERS = [
     {"__init__", "errors", "resources", "schema"},           # foundations: import nothing above them
     {"facts", "families", "safe_io"},                         # records; opening input files safely
     {"probes", "checkpoint", "logparse"},                     # readers of the machine, the model, log lines
-    {"plan"},                                                 # what every engine's planner shares
+    {"plan", "cluster"},                                      # what every engine's planner shares; multi-node facts
     {"engines"},                                              # one package per engine + the registry
     {"diagnose"},                                             # the one rule engine
     {"logs", "report"},                                       # the log doctor; the report record

@@ -32,10 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", help="also report the filesystem and free space of this path")
     p.add_argument("--description", help="a note stored in the recording")
     _add_machine_flags(p)
+    from llmdoctor.app.cluster_cli import add_cluster_arguments, add_ray_arguments
+    add_ray_arguments(p)
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("model", help="read a checkpoint's headers (HF directory, config.json or GGUF) and print its spec")
-    p.add_argument("path", help="model directory, config.json, or .gguf file (the first of a split set)")
+    p.add_argument("path", help="model directory, config.json, or .gguf file (the first of a split set); or a Hub "
+                   "repo id (ORG/NAME[@REV], hf.co/ORG/NAME[:QUANT]) or an Ollama tag (ollama:NAME:TAG), read "
+                   "remotely (headers only) when it is not here")
+    p.add_argument("--revision", metavar="REV", help="Hub revision (branch, tag or commit) of a repo-id model")
     p.add_argument("--json", action="store_true", help="print the model section of the facts document")
     p.set_defaults(func=cmd_model)
 
@@ -45,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "MODEL [--engine E], or -- <your launch command>")
     _add_plan_arguments(p, engine_required_without_command=False)
     add_rule_arguments(p)
+    add_cluster_arguments(p)
     p.add_argument("--tui", action="store_true", help="open the interactive report")
     p.set_defaults(func=cmd_check)
 
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="capacity plan for one engine: fit, settings, KV tokens, speed; "
                        "MODEL --engine ENGINE, or -- <your launch command>")
     _add_plan_arguments(p)
+    add_cluster_arguments(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("logs", help="read an engine's log (vLLM, SGLang, llama.cpp, Ollama): facts, known "
@@ -99,6 +106,9 @@ def get_machine(args, path: str | None = None):
 
 def cmd_probe(args) -> int:
     from llmdoctor.report import Report
+    if args.ray_address:
+        from llmdoctor.app.cluster_cli import run_cluster_probe
+        return run_cluster_probe(args, _console)
     if args.record:
         if args.machine:
             raise UsageError("--record probes this machine; it cannot be combined with --machine")
@@ -122,8 +132,12 @@ def cmd_probe(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from llmdoctor.checkpoint import model_to_dict, read_model
-    model = read_model(args.path)
+    import os
+    from llmdoctor.app.model_ref import read_source, resolve_arg
+    from llmdoctor.checkpoint import model_to_dict
+    from llmdoctor.checkpoint.remote_http import configure
+    configure(debug=args.debug)
+    model = read_source(resolve_arg(args.path, args.revision, os.environ), os.environ)
     if args.json:
         from llmdoctor.render.json_out import write_json
         write_json({"schema_version": 1, "model": model_to_dict(model)})

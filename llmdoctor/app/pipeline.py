@@ -28,6 +28,7 @@ class Intent:
     vram_gib: Optional[float] = None
     gpus: int = 1
     bandwidth_gbs: Optional[float] = None                # what-if memory bandwidth (GB/s)
+    revision: Optional[str] = None                      # Hub revision of a repo-id model (--revision)
 
 
 @dataclass
@@ -38,19 +39,25 @@ class Inputs:
 
 
 def gather(intent: Intent) -> Inputs:
-    command = None
-    model_path = intent.model_path
+    """The model is read where it is: a path, a cache, or remotely (headers only; app/model_ref.py). A GGUF
+    repo named without a quant is weighed quant by quant on the probed machine (app/quant_choice.py)."""
+    import os
+    from llmdoctor.app.model_ref import command_source, probe_path, read_source, resolve_arg
+    command = source = None
     if intent.launch:
-        import os
-        from llmdoctor.app.model_ref import command_model
         from llmdoctor.engines.command import parse_command
         command = parse_command(list(intent.launch))
-        model_path = model_path or command_model(command, os.environ)
-    model = None
-    if model_path:
-        from llmdoctor.checkpoint import read_model
-        model = read_model(model_path)
-    return Inputs(machine=_machine(intent, model_path), model=model, command=command)
+        if not intent.model_path:
+            source = command_source(command, os.environ, intent.revision)
+    if intent.model_path:
+        source = resolve_arg(intent.model_path, intent.revision, os.environ)
+    where = probe_path(source, os.environ)
+    if source is not None and source.choose:
+        from llmdoctor.app.quant_choice import chooser
+        machine = _machine(intent, where)
+        return Inputs(machine=machine, model=read_source(source, os.environ, chooser(intent, machine)), command=command)
+    model = read_source(source, os.environ) if source is not None else None
+    return Inputs(machine=_machine(intent, where), model=model, command=command)
 
 
 def _machine(intent: Intent, model_path: Optional[str]):

@@ -14,7 +14,10 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def add_arguments(p: argparse.ArgumentParser, *, engine_required_without_command: bool = True) -> None:
-    p.add_argument("model", nargs="?", help="model directory, config.json or GGUF file")
+    p.add_argument("model", nargs="?", help="model directory, config.json or GGUF file; or a Hub repo id "
+                   "(ORG/NAME[@REV], hf.co/ORG/NAME[:QUANT]) or an Ollama tag (ollama:NAME:TAG), read remotely "
+                   "(headers only) when it is not here")
+    p.add_argument("--revision", metavar="REV", help="Hub revision (branch, tag or commit) of a repo-id model")
     p.add_argument("launch", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=engines.names(),
                    help="engine to plan for" + ("" if engine_required_without_command else
@@ -73,8 +76,10 @@ def intent_from_args(args: argparse.Namespace) -> Intent:
     intent = Intent(model_path=model_path, engines=[args.engine] if args.engine else [],
                     engine_version=args.engine_version, options=options, launch=launch,
                     machine_file=args.machine, gpu=args.gpu, vram_gib=args.vram_gib, gpus=args.gpus,
-                    bandwidth_gbs=getattr(args, "bandwidth_gbs", None))
+                    bandwidth_gbs=getattr(args, "bandwidth_gbs", None), revision=getattr(args, "revision", None))
     check_inputs(intent)
+    from llmdoctor.checkpoint.remote_http import configure
+    configure(debug=getattr(args, "debug", False))
     return intent
 
 
@@ -95,6 +100,9 @@ def exit_code(report, fail_on: str) -> int:
 
 def run_plan(args: argparse.Namespace, console_factory) -> int:
     from llmdoctor.errors import UsageError
+    from llmdoctor.app.cluster_cli import run_cluster_plan, wants_cluster
+    if wants_cluster(args):
+        return run_cluster_plan(args, console_factory)
     intent = intent_from_args(args)
     if not intent.engines and not intent.launch:
         raise UsageError("plan needs --engine (or a launch command after --)")
@@ -112,6 +120,9 @@ def run_plan(args: argparse.Namespace, console_factory) -> int:
 
 
 def run_check(args: argparse.Namespace, console_factory) -> int:
+    from llmdoctor.app.cluster_cli import run_cluster_check, wants_cluster
+    if wants_cluster(args):
+        return run_cluster_check(args, console_factory)
     intent = intent_from_args(args)
     config = rules_config(args)
     if args.tui:

@@ -10,7 +10,10 @@
 - an Ollama NAME[:TAG] in the local store (OLLAMA_MODELS, else ~/.ollama/models): the manifest's
   model layer, a GGUF blob.
 
-Not found: an InputError that says every place it looked.
+Not found: a NotFound (an InputError) that says every place it looked; the app layer may then read
+the model remotely (checkpoint/remote_hf.py, remote_ollama.py). A snapshot that holds only what a
+remote read fetched (side files, no weights; llmdoctor's listing beside it) does not count as found:
+the remote reader reads it from the cache, with its header bytes.
 """
 from __future__ import annotations
 
@@ -26,6 +29,14 @@ MAX_MANIFEST = 1 << 20
 MAX_REF = 4096
 _HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+REMOTE_DIR = "llmdoctor"          # in an HF cache repo folder: what remote reads keep (remote_hf.py)
+WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth")
+
+
+class NotFound(InputError):
+    """The model is in none of the places looked at."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,22 @@ def hf_snapshot(repo_id: str, revision: Optional[str], env: Mapping[str, str]) -
         return None, repo_dir
     snap = os.path.join(repo_dir, "snapshots", sha)
     return (snap if os.path.isdir(snap) else None), repo_dir
+
+
+def hf_repo_dir(repo_id: str, env: Mapping[str, str]) -> str:
+    return os.path.join(hf_hub_dir(env), "models--" + repo_id.replace("/", "--"))
+
+
+def headers_only_snapshot(snap: str) -> bool:
+    """A snapshot a remote read left behind: no weight files, and llmdoctor's listing of its commit."""
+    repo_dir = os.path.dirname(os.path.dirname(snap))
+    if not os.path.isfile(os.path.join(repo_dir, REMOTE_DIR, f"listing-{os.path.basename(snap)}.json")):
+        return False
+    try:
+        names = os.listdir(snap)[:10000]
+    except OSError:
+        return False
+    return not any(n.endswith(WEIGHT_SUFFIXES) for n in names)
 
 
 def ollama_blob(ref: str, env: Mapping[str, str]) -> tuple[Optional[str], str]:
@@ -152,7 +179,7 @@ def locate(ref: str, store: str, env: Mapping[str, str], revision: Optional[str]
     looked.append(ref)
     if store == "hf" and _HF_ID.match(ref):
         snap, where = hf_snapshot(ref, revision, env)
-        if snap:
+        if snap and not headers_only_snapshot(snap):
             return Located(snap, "hf-cache")
         looked.append(where)
     elif store == "llamacpp-hf":
@@ -165,4 +192,4 @@ def locate(ref: str, store: str, env: Mapping[str, str], revision: Optional[str]
         if blob:
             return Located(blob, "ollama-store")
         looked.append(where)
-    raise InputError(f"{ref}: not found; looked in " + ", ".join(dict.fromkeys(looked)))
+    raise NotFound(f"{ref}: not found; looked in " + ", ".join(dict.fromkeys(looked)))

@@ -29,6 +29,7 @@ def document_schema() -> Node:
     from llmdoctor.facts import Machine
     from llmdoctor.plan.records import LaunchCommand, Plan
     from llmdoctor.diagnose.derived import Derived
+    from llmdoctor.cluster.records import Cluster
 
     roots = {
         "schema_version": int,
@@ -38,11 +39,12 @@ def document_schema() -> Node:
         "plan": Optional[Plan],
         "command": Optional[LaunchCommand],
         "derived": Derived,
+        "cluster": Optional[Cluster],
     }
     return Node("struct", fields=tuple((k, node_for(v)) for k, v in roots.items()), type_name="Document")
 
 
-ROOTS = ("schema_version", "tool", "machine", "model", "plan", "command", "derived")
+ROOTS = ("schema_version", "tool", "machine", "model", "plan", "command", "derived", "cluster")
 
 
 def split_path(path: str) -> list[str]:

@@ -19,6 +19,8 @@ class FactSink:
 
     def put(self, name: str, value: Any, line: LogLine | int, keep: str = "first") -> None:
         """keep: first | last | min | max — which occurrence of a repeated line is the fact."""
+        if not _usable(value):
+            return
         no = line if isinstance(line, int) else line.no
         old = self.facts.get(name)
         if old is None or keep == "last" \
@@ -33,6 +35,8 @@ class FactSink:
                 self.put(name, convert(m.group(1)), line)
 
     def put_device(self, name: str, device: str, value: Any, line: LogLine | int, keep: str = "first") -> None:
+        if not _usable(value):
+            return
         no = line if isinstance(line, int) else line.no
         table = self.per_device.setdefault(name, {})
         if device not in table or keep == "last":
@@ -74,3 +78,18 @@ def for_each_line(lines, handle) -> None:
             handle(ln)
         except (ValueError, OverflowError, ArithmeticError):
             continue
+
+
+def _usable(value: Any) -> bool:
+    """A figure a log line can state: a finite number in range (an edited log can say 'inf GiB' or print
+    4,000 digits; JSON and the rules' CEL values cannot carry those)."""
+    import math
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -(2 ** 63) <= value < 2 ** 63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_usable(v) for v in value)
+    return True

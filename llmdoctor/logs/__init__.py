@@ -24,7 +24,7 @@ def analyze_text(text: str, source: str = "-", engine: Optional[str] = None, tru
         from llmdoctor import engines
         engines.get(engine).extract_log(lines, sink)
     facts, fact_lines = sink.flat()
-    report = LogReport(source=source, engine=engine, version=sink.version, model=sink.model, args=sink.args,
+    report = LogReport(source=source, engine=engine, version=sink.version, model=sink.model, args=_plain(sink.args),
                        facts=facts, fact_lines=fact_lines, events=[], unknown_errors=[],
                        lines_read=len(lines), truncated=truncated, derived=sink.derived)
     from llmdoctor.logs.explain import run_rules, unknown_errors
@@ -50,6 +50,10 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
+    if isinstance(value, int):               # CEL and JSON take 64-bit integers
+        return value if -(2 ** 63) <= value < 2 ** 63 else str(value)
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
     return str(value)

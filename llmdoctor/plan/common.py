@@ -25,7 +25,7 @@ def vtuple(version: Optional[str]) -> tuple[int, int, int]:
     if not version:
         return (0, 0, 0)
     parts = []
-    for piece in version.split("+")[0].split(".")[:3]:
+    for piece in str(version).split("+")[0].split(".")[:3]:       # a recording may hold a number
         digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
         if not digits:
             break

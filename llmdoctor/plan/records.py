@@ -175,6 +175,30 @@ class GpuMemory:
 
 
 @dataclass(frozen=True)
+class SpeedEstimate:
+    """Expected speed with a low-high range (plan/speed_model.py; docs/speed.md). tok/s unless named."""
+    decode_tokens_per_s: Optional[float] = None     # one stream at `context` (= Plan.decode_tokens_per_s)
+    decode_low: Optional[float] = None
+    decode_high: Optional[float] = None
+    decode_upper_bound: Optional[float] = None      # bandwidth roofline: bytes read per token / peak bandwidth
+    context: int = 0                                # tokens of context per sequence the decode figures are for
+    concurrency: int = 1                            # sequences the plan lets run at once at that context
+    aggregate_tokens_per_s: Optional[float] = None  # all sequences together at `concurrency`
+    aggregate_low: Optional[float] = None
+    aggregate_high: Optional[float] = None
+    prompt_tokens: int = 0                          # prompt the prefill figures are for
+    prefill_tokens_per_s: Optional[float] = None
+    prefill_low: Optional[float] = None
+    prefill_high: Optional[float] = None
+    ttft_s: Optional[float] = None                  # time to first token of that prompt (one request, idle engine)
+    ttft_low_s: Optional[float] = None
+    ttft_high_s: Optional[float] = None
+    kernel_path: str = ""                           # engine, CUDA graphs/eager, weight format, MoE, TP, memory class
+    calibration: str = ""                           # what the constants were fitted on
+    assumptions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class SpeculativePlan:
     method: str                             # "mtp" | "eagle" | "ngram" | "draft_model"
     num_speculative_tokens: int
@@ -255,8 +279,8 @@ class Plan:
     activation_bytes_per_gpu: int
     gpu_memory_utilization: Optional[float] # vLLM gmu / SGLang mem_fraction_static / None
     speculative: Optional[SpeculativePlan]
-    decode_tokens_per_s: Optional[float]    # upper bound, one stream
-    prefill_tokens_per_s: Optional[float]   # upper bound
+    decode_tokens_per_s: Optional[float]    # expected, one stream (speed.decode_*; the roofline: speed.decode_upper_bound)
+    prefill_tokens_per_s: Optional[float]   # expected (speed.prefill_*)
     fits: bool
     fits_reason: str
     command: list[str]                      # the recommended launch command, argv
@@ -266,6 +290,7 @@ class Plan:
     recommendations: dict[str, Recommendation] = field(default_factory=dict)   # flag -> value, with why
     settings: dict[str, Any] = field(default_factory=dict)          # every effective engine setting used
     details: Union[VllmMemory, SglangMemory, LlamacppFit, PlanDetails] = field(default_factory=PlanDetails)
+    speed: Optional[SpeedEstimate] = None   # expected decode/prefill speed with its range (docs/speed.md)
 
 
 @dataclass

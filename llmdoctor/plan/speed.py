@@ -1,9 +1,9 @@
-"""Decode and prefill speed upper bounds.
+"""Speed: the inputs the planners hand to the speed model, and the bandwidth roofline.
 
-Decode of one stream is memory-bound: every token reads the active weights of each rank and the KV
-of the context once, so tok/s <= bandwidth / bytes-per-token. Tensor parallel ranks read in
-parallel but pay two all-reduces per layer. This is an upper bound: kernels reach 60-85% of peak
-bandwidth, and sampling, scheduling and (for llama.cpp) graph launch add time.
+`hf_speed` (vLLM, SGLang) and `gguf_speed` (llama.cpp, Ollama) turn a plan's weights, KV and placement
+into speed_model.SpeedInputs and return the plan's SpeedEstimate record: the expected decode and
+prefill speed with its range (speed_model.py, docs/speed.md). `decode_upper_bound` is the bare roofline
+(bandwidth / bytes read per token), kept for what still wants a bound.
 """
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from llmdoctor.checkpoint.spec import ModelInfo
+from llmdoctor.plan.records import SpeedEstimate
 
 # One all-reduce of a token's hidden state: latency-bound. Assumed, not measured here.
 ALLREDUCE_SECONDS = {"nvlink": 8e-6, "pcie": 25e-6, "none": 0.0}
 
 
 @dataclass
-class SpeedEstimate:
+class RooflineBound:
     tokens_per_s: Optional[float]
     bytes_per_token: int
     assumptions: list[str] = field(default_factory=list)
@@ -41,25 +42,126 @@ def active_weight_bytes(model: ModelInfo, weight_bytes: Optional[int] = None) ->
 
 def decode_upper_bound(active_bytes_per_rank: int, kv_bytes_per_token_per_rank: int, context: int,
                        bandwidth_bytes_per_s: Optional[float], *, tp: int = 1, num_layers: int = 0,
-                       link: str = "pcie") -> SpeedEstimate:
+                       link: str = "pcie") -> RooflineBound:
     per_token = active_bytes_per_rank + kv_bytes_per_token_per_rank * context
     notes = [f"decode tok/s is an upper bound: bandwidth / bytes read per token "
              f"(active weights per rank + KV of a {context}-token context)"]
     if not bandwidth_bytes_per_s:
         notes.append("memory bandwidth unknown: no decode estimate")
-        return SpeedEstimate(None, per_token, notes)
+        return RooflineBound(None, per_token, notes)
     seconds = per_token / bandwidth_bytes_per_s
     if tp > 1:
         comm = ALLREDUCE_SECONDS.get(link, ALLREDUCE_SECONDS["pcie"])
         seconds += 2 * num_layers * comm
         notes.append(f"tensor parallel {tp}: 2 all-reduces per layer at {comm * 1e6:.0f} us each over "
                      f"{link} (assumed latency)")
-    return SpeedEstimate(1.0 / seconds, per_token, notes)
+    return RooflineBound(1.0 / seconds, per_token, notes)
 
 
-def prefill_upper_bound(active_params: Optional[int], flops_per_s: Optional[float], utilisation: float = 0.5) -> SpeedEstimate:
+def prefill_upper_bound(active_params: Optional[int], flops_per_s: Optional[float], utilisation: float = 0.5) -> RooflineBound:
     """tok/s <= utilisation * peak FLOPs / (2 * active parameters)."""
     if not active_params or not flops_per_s:
-        return SpeedEstimate(None, 0, ["prefill: peak FLOPs of this GPU not in the table; no estimate"])
-    return SpeedEstimate(utilisation * flops_per_s / (2 * active_params), 0,
+        return RooflineBound(None, 0, ["prefill: peak FLOPs of this GPU not in the table; no estimate"])
+    return RooflineBound(utilisation * flops_per_s / (2 * active_params), 0,
                          [f"prefill from 2 FLOPs per active parameter per token at {utilisation:.0%} of peak"])
+
+
+def layer_equivalents(model: ModelInfo) -> float:
+    """Decoder layers as a transformer counts them (a token mixer and an MLP each). Nemotron-H style models
+    split them into separate blocks (mamba or attention blocks without an MLP, MLP-only blocks): half each."""
+    s = model.spec
+    return s.num_layers / 2 if s.mlp_only_layers else float(s.num_layers)
+
+
+def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_bytes_per_token: float, *,
+             dtype: str, context: int, concurrency: int, tp: int = 1, link: str = "pcie", eager: bool = False,
+             state_bytes: float = 0) -> SpeedEstimate:
+    """vLLM / SGLang: the expected-speed record (speed_model.py) for safetensors checkpoints."""
+    from llmdoctor.plan import speed_model as sm
+    fmt, gemm = sm.hf_weight_format(model, dtype)
+    dense, experts = sm.split_weights(model, read_bytes_per_rank)
+    moe = model.spec.moe
+    x = sm.SpeedInputs(
+        engine=engine, weight_format=fmt, bandwidth=getattr(gpu, "memory_bandwidth_bytes_per_s", None),
+        memory_class=sm.memory_class(gpu), gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense,
+        expert_bytes=experts, num_experts=moe.num_experts if moe and experts else 0,
+        experts_per_token=moe.experts_per_token if moe and experts else 0, kv_bytes_per_token=kv_bytes_per_token,
+        state_bytes=state_bytes, num_layers=layer_equivalents(model),
+        moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and experts else 0,
+        active_params=(model.params_active or model.params_total or 0) / max(tp, 1),
+        attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp), compute_dtype=gemm,
+        flops=sm.gpu_flops(gpu, gemm), eager=eager, tp=tp, link=link, context=context,
+        concurrency=max(int(concurrency), 1), prompt_tokens=context)
+    return sm.estimate(x)
+
+
+def gguf_format(file_type: str) -> str:
+    """'Q4_K_M' -> 'q4_k', 'UD-Q2_K_XL' -> 'q2_k', 'BF16' -> 'bf16': the tensor type most of the file uses."""
+    import re
+    t = file_type.upper().replace("UD-", "").replace("MOSTLY_", "")
+    m = re.match(r"(IQ\d_(?:XXS|XS|S|M|NL)|I?Q\d(?:_[01K])?|F16|BF16|F32|MXFP4)", t)
+    return (m.group(1) if m else t).lower()
+
+
+def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
+               context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
+               state_bytes: float = 0) -> SpeedEstimate:
+    """llama.cpp / Ollama: the expected-speed record for a GGUF placed on the devices (layer split runs the
+    devices one after another, so their times add; routed experts not picked are not read)."""
+    from llmdoctor.plan import speed_model as sm
+    moe = model.spec.moe
+    share = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
+    dense: dict[int, float] = {}
+    experts: dict[int, float] = {}
+    host = 0.0
+    for il, layer in enumerate(src.per_layer):
+        exp = src.per_layer_experts[il] if il < len(src.per_layer_experts) else 0
+        d = placement.layer_device[il]
+        if d == cpu:
+            host += (layer - exp) + exp * share
+            continue
+        on_host = exp * (placement.host_expert_fraction[il] if il < len(placement.host_expert_fraction) else 0)
+        dense[d] = dense.get(d, 0) + layer - exp
+        experts[d] = experts.get(d, 0) + exp - on_host
+        host += on_host * share
+    if placement.output_device == cpu:
+        host += src.output
+    else:
+        dense[placement.output_device] = dense.get(placement.output_device, 0) + src.output
+    notes = []
+    seconds, read = 0.0, 0.0
+    for d in set(dense) | set(experts):
+        b = dense.get(d, 0) + experts.get(d, 0) * share
+        bw = getattr(gpus[d], "memory_bandwidth_bytes_per_s", None) if 0 <= d < len(gpus) else None
+        if not bw:
+            seconds = 0.0
+            break
+        seconds += b / bw
+        read += b
+    gpu = gpus[max(dense, key=lambda d: dense[d])] if dense and gpus else None
+    if gpu is None:
+        bandwidth, mclass = host_bandwidth, "cpu"
+        dense_b, exp_b, host_s = host, 0.0, 0.0
+        notes.append(f"no GPU: weights read from CPU memory at an assumed {host_bandwidth / 1e9:.0f} GB/s")
+    else:
+        bandwidth = read / seconds if seconds else None
+        mclass = sm.memory_class(gpu)
+        dense_b, exp_b = sum(dense.values()), sum(experts.values())
+        host_s = host / host_bandwidth
+        if host:
+            notes.append(f"{host / 1e9:.2f} GB of weights per token read from CPU memory at an assumed "
+                         f"{host_bandwidth / 1e9:.0f} GB/s")
+    fmt = gguf_format(file_type)
+    gemm = "fp16" if fmt in ("f16", "bf16", "f32") else "int8"
+    x = sm.SpeedInputs(
+        engine="llamacpp", weight_format=fmt, bandwidth=bandwidth, memory_class=mclass,
+        gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
+        num_experts=moe.num_experts if moe and exp_b else 0, experts_per_token=moe.experts_per_token if moe and exp_b else 0,
+        kv_bytes_per_token=kv_bytes_per_token, state_bytes=state_bytes, num_layers=layer_equivalents(model),
+        moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and exp_b else 0,
+        active_params=model.params_active or model.params_total or 0,
+        attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,
+        flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None, host_seconds=host_s, context=context,
+        concurrency=max(int(concurrency), 1), prompt_tokens=context,
+        notes=notes + [f"GGUF {file_type}: {fmt} kernels"])
+    return sm.estimate(x)

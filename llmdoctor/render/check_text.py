@@ -32,13 +32,15 @@ def machine_summary(machine):
 
 def compare_table(plans) -> Table:
     table = Table(title="Engines compared", title_justify="left")
-    for col in ("engine", "fits", "weights/GPU", "KV/GPU", "KV tokens", "concurrency", "decode ≤"):
+    for col in ("engine", "fits", "weights/GPU", "KV/GPU", "KV tokens", "concurrency", "decode (expected)"):
         table.add_column(col)
     for p in plans:
         table.add_row(p.engine, "yes" if p.fits else "[red]no[/red]", gib(p.weights.bytes_per_gpu),
                       gib(p.kv_cache.available_bytes_per_gpu), f"{p.kv_cache.tokens:,}",
                       f"{p.max_concurrency:.2f}× at {p.max_model_len:,}",
-                      f"{p.decode_tokens_per_s:.0f} tok/s" if p.decode_tokens_per_s else "unknown")
+                      (f"{p.decode_tokens_per_s:.0f} tok/s" + (f" ({p.speed.decode_low:.0f}-{p.speed.decode_high:.0f})"
+                                                                 if p.speed and p.speed.decode_low else ""))
+                      if p.decode_tokens_per_s else "unknown")
     return table
 
 

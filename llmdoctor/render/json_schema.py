@@ -10,6 +10,7 @@ from llmdoctor.schema import record_schema
 
 def document_schema() -> dict:
     from llmdoctor.checkpoint.spec import ModelInfo
+    from llmdoctor.cluster.records import Cluster
     from llmdoctor.diagnose import Finding
     from llmdoctor.diagnose.derived import Derived
     from llmdoctor.facts import Machine
@@ -32,6 +33,7 @@ def document_schema() -> dict:
             "findings": {"type": "array", "items": record_schema(Finding)},
             "alternatives": {"type": "array", "items": record_schema(Plan)},
             "verdict": record_schema(Verdict),
+            "cluster": nullable(Cluster),
         },
         "required": ["schema_version", "tool", "machine", "model", "plan", "command", "findings"],
         "additionalProperties": True,

@@ -30,8 +30,7 @@ def render_plan(plan, console, model_name: str | None = None, unknown_flags: lis
         ("KV cache tokens", f"{kv.tokens:,}"),
         ("max model len", f"{plan.max_model_len:,}"),
         ("max concurrency", f"{plan.max_concurrency:.2f}x"),
-        ("decode (upper bound, 1 stream)", f"{plan.decode_tokens_per_s:.1f} tok/s" if plan.decode_tokens_per_s else "unknown"),
-    ]
+    ] + speed_rows(plan)
     if kv.state_bytes_per_sequence:
         rows.insert(7, ("recurrent state per sequence", gib(kv.state_bytes_per_sequence, 3)))
     if plan.speculative:
@@ -47,7 +46,31 @@ def render_plan(plan, console, model_name: str | None = None, unknown_flags: lis
         print_command(plan, console)
     if unknown_flags:
         console.print(f"[yellow]flags not understood (kept, not used):[/yellow] {escape(' '.join(unknown_flags))}")
-    if plan.assumptions:
+    speed_notes = plan.speed.assumptions if getattr(plan, "speed", None) else []
+    if plan.assumptions or speed_notes:
         console.print("[bold]assumptions[/bold]")
         for a in plan.assumptions:
             console.print(f"  - {escape(a)}")
+        for a in speed_notes:
+            console.print(f"  - speed: {escape(a)}")
+
+
+def speed_rows(plan) -> list[tuple[str, str]]:
+    """Expected speed with its range (plan.speed); the plain decode figure for plans made without one."""
+    sp = getattr(plan, "speed", None)
+    if sp is None or sp.decode_tokens_per_s is None:
+        return [("decode (1 stream)", f"{plan.decode_tokens_per_s:.1f} tok/s" if plan.decode_tokens_per_s else "unknown")]
+    rows = [(f"decode, 1 stream at {sp.context:,} tokens",
+             f"{sp.decode_tokens_per_s:.0f} tok/s expected ({sp.decode_low:.0f}-{sp.decode_high:.0f}; "
+             f"bandwidth bound {sp.decode_upper_bound:.0f})")]
+    if sp.aggregate_tokens_per_s is not None and sp.concurrency > 1:
+        rows.append((f"decode, {sp.concurrency} streams together",
+                     f"{sp.aggregate_tokens_per_s:.0f} tok/s ({sp.aggregate_low:.0f}-{sp.aggregate_high:.0f})"))
+    if sp.prefill_tokens_per_s is not None:
+        rows.append((f"prefill, {sp.prompt_tokens:,}-token prompt",
+                     f"{sp.prefill_tokens_per_s:.0f} tok/s, first token in {sp.ttft_s:.2f} s "
+                     f"({sp.ttft_low_s:.2f}-{sp.ttft_high_s:.2f})"))
+    else:
+        rows.append(("prefill", "unknown (no FLOPs figure for this GPU and dtype)"))
+    rows.append(("speed model", sp.kernel_path))
+    return rows

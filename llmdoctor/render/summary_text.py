@@ -26,7 +26,7 @@ def plan_line(plan) -> str:
     return (f"{plan.engine} {plan.engine_version or ''} · TP {plan.tensor_parallel_size} · "
             f"weights {gib(plan.weights.bytes_per_gpu)}/GPU · KV {gib(kv.available_bytes_per_gpu)}/GPU = "
             f"{kv.tokens:,} tokens · {plan.max_concurrency:.2f}× at {plan.max_model_len:,}"
-            + (f" · ≤{plan.decode_tokens_per_s:.0f} tok/s" if plan.decode_tokens_per_s else ""))
+            + (f" · ~{plan.decode_tokens_per_s:.0f} tok/s" if plan.decode_tokens_per_s else ""))
 
 
 def findings_text(report, limit: int = 5) -> Text:

@@ -52,7 +52,7 @@ def plan_table(plan) -> Table:
         ("max model len", f"{plan.max_model_len:,}"), ("max concurrency", f"{plan.max_concurrency:.2f}×"),
         ("gpu memory utilization", show(plan.gpu_memory_utilization)),
         ("speculative", f"{plan.speculative.method} × {plan.speculative.num_speculative_tokens}" if plan.speculative else "off"),
-        ("decode (upper bound)", f"{plan.decode_tokens_per_s:.1f} tok/s" if plan.decode_tokens_per_s else "unknown"),
+        ("decode (expected, one stream)", f"{plan.decode_tokens_per_s:.1f} tok/s" if plan.decode_tokens_per_s else "unknown"),
         ("fits", f"{'yes' if plan.fits else 'NO'}: {plan.fits_reason}"),
     ]
     for k, v in rows:

@@ -90,8 +90,9 @@ def test_seed003_decode_upper_bounds_are_above_the_measured_speeds():
     # seed 003: 37.4 tok/s (Qwen3-8B Q5_K_M) and 58.7 tok/s (Qwen3-Coder-30B-A3B Q5_K_M) on Thor
     dense = _plan(_machine("jetson-thor.json"), "Qwen--Qwen3-8B", ["-c", "0"], "Q5_K_M")
     moe = _plan(_machine("jetson-thor.json"), "Qwen--Qwen3-Coder-30B-A3B-Instruct", ["-c", "0"], "Q5_K_M")
-    assert 37.4 <= dense.decode_tokens_per_s <= 2 * 37.4
-    assert 58.7 <= moe.decode_tokens_per_s <= 2.5 * 58.7
+    # decode_tokens_per_s is the expected figure now (docs/speed.md); the bandwidth bound is speed.decode_upper_bound
+    assert 37.4 <= dense.speed.decode_upper_bound <= 2 * 37.4
+    assert 58.7 <= moe.speed.decode_upper_bound <= 2.5 * 58.7
 
 
 def test_quantized_v_without_flash_attention_is_an_error():

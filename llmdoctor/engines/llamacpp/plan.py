@@ -18,6 +18,7 @@ from llmdoctor.engines.llamacpp.quant_sizes import estimate_from_config
 from llmdoctor.engines.llamacpp.memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
                                             context_cells, output_buffer_bytes)
 from llmdoctor.engines.llamacpp.weights import CPU, Placement, WeightSource, place
+from llmdoctor.plan.speed import gguf_speed
 from llmdoctor.plan.records import GgufPlacement, GpuMemory, HostMemory, KvCachePlan, LlamacppFit, LlamacppKv, Plan, PlanRequest, Recommendation, Target, WeightsPlan
 
 NEWEST = "0c1e57098"
@@ -110,7 +111,12 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     busiest = max(range(len(gpus)), key=lambda d: ev.used(d)) if gpus else CPU
     n_ctx_seq = ev.cells.n_ctx_seq
     concurrency = min(ev.cells.n_seq_max, ev.cells.n_ctx // n_ctx_seq) if n_ctx_seq else 0
-    decode = _decode(model, src, ev, gpus, per_token, min(n_ctx_seq, DECODE_CONTEXT), assumptions)
+    sctx = min(n_ctx_seq, DECODE_CONTEXT)
+    speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=model.gguf_file_type
+                       or flags.get("quant") or "Q4_K_M", context=sctx, host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
+                       concurrency=min(ev.cells.n_seq_max, ev.cells.n_ctx // max(sctx, 1)) if sctx else 1,
+                       state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows))
+    decode = speed.decode_tokens_per_s
     command = _command(request, model, settings, flags, recs)
     details = LlamacppKv(
         n_ctx=ev.cells.n_ctx, n_ctx_seq=n_ctx_seq, n_seq_max=ev.cells.n_seq_max,
@@ -144,7 +150,7 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
                                   experts_on_host=ev.placement.expert_bytes_on_host, estimated=src.estimated)),
         activation_bytes_per_gpu=max((ev.device.get(d, {}).get("compute", 0) for d in range(len(gpus))), default=0),
         gpu_memory_utilization=None, speculative=None,
-        decode_tokens_per_s=decode, prefill_tokens_per_s=None,
+        decode_tokens_per_s=decode, prefill_tokens_per_s=speed.prefill_tokens_per_s, speed=speed,
         fits=fits, fits_reason=reason, command=command, assumptions=assumptions, gpus=gpu_rows,
         recommendations=recs,
         settings={**{k: v for k, v in eff.items()}, "n_ctx": ev.cells.n_ctx, "n_seq_max": settings.n_seq_max,
@@ -436,37 +442,6 @@ def _host(ev: Evaluation, eff: dict, target: Target, s: Settings) -> tuple[HostM
                       locked_bytes=locked, memlock_limit_bytes=limit, kv_bytes=cpu.get("kv", 0) + cpu.get("state", 0),
                       compute_bytes=cpu.get("compute", 0), output_bytes=ev.host["output"],
                       required_bytes=(weights if resident else 0) + other), notes
-
-
-def _decode(model, src: WeightSource, ev: Evaluation, gpus: list, kv_per_token: int, context: int,
-            notes: list[str]) -> Optional[float]:
-    """Upper bound: each device's bytes read per token over its bandwidth, devices in sequence (layer
-    split is a pipeline); routed experts not picked are not read."""
-    moe = model.spec.moe
-    share = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
-    read: dict[int, float] = {}
-    pl = ev.placement
-    for il, layer in enumerate(src.per_layer):
-        exp = src.per_layer_experts[il]
-        host_exp = exp * pl.host_expert_fraction[il] if pl.layer_device[il] != CPU else 0
-        read[pl.layer_device[il]] = read.get(pl.layer_device[il], 0) + (layer - exp) + (exp - host_exp) * share
-        read[CPU] = read.get(CPU, 0) + host_exp * share
-    read[pl.output_device] = read.get(pl.output_device, 0) + src.output
-    seconds = 0.0
-    for d, b in read.items():
-        if not b:
-            continue
-        bw = HOST_BANDWIDTH if d == CPU else getattr(gpus[d], "memory_bandwidth_bytes_per_s", None)
-        if not bw:
-            notes.append("memory bandwidth unknown: no decode estimate")
-            return None
-        seconds += b / bw
-    if read.get(CPU):
-        notes.append(f"weights on the CPU read at an assumed {HOST_BANDWIDTH / 1e9:.0f} GB/s host bandwidth")
-    bws = [getattr(g, "memory_bandwidth_bytes_per_s", None) or 0 for g in gpus]
-    seconds += kv_per_token * context / (max(bws) if bws and max(bws) else HOST_BANDWIDTH)
-    notes.append(f"decode tok/s is an upper bound at a {context}-token context: bytes read per token / bandwidth")
-    return 1.0 / seconds if seconds > 0 else None
 
 
 def _recommend(model, src, s: Settings, flags: dict, free: list[int], n_ctx_train: int, ev: Evaluation,

@@ -17,7 +17,7 @@ from llmdoctor.engines.sglang.limits import SOURCE as LIMIT_SOURCE, context_limi
 from llmdoctor.engines.sglang.versions import has
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
-from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
+from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.plan.weights import rank_weights
 
 CONTEXT_OVERHEAD = int(0.6 * GIB)    # CUDA context + NCCL before the "pre model load" snapshot (assumed)
@@ -216,11 +216,11 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     if mamba_slots is not None:
         max_running = min(max_running, mamba_slots // 3)
     bytes_per_token = int(cells["mla"] or (cells["full"] + cells["swa"]))
-    bw = getattr(gpu0, "memory_bandwidth_bytes_per_s", None)
     active = active_weight_bytes(model) * (rw.bytes_total / max(model.weight_bytes or rw.bytes_total, 1))
-    speed = decode_upper_bound(int(active / tp), bytes_per_token, min(context_len, 4096), bw, tp=tp,
-                               num_layers=model.spec.num_layers)
-    notes += speed.assumptions
+    sctx = min(context_len, 4096)
+    speed = hf_speed("sglang", model, gpu0, active / tp, bytes_per_token, dtype=dtype, context=sctx,
+                     concurrency=min(max_running, max(tokens // max(sctx, 1), 1)), tp=tp,
+                     eager=bool(f.get("disable_cuda_graph")), state_bytes=cells["state"] or 0)
     kv_alloc = int(tokens * cell) + mamba_pool
     gpu_mem = [GpuMemory(index=g.index, total_bytes=cuda_total_bytes(g) or 0, weights_bytes=weights,
                          kv_cache_bytes=kv_alloc, runtime_overhead_bytes=CONTEXT_OVERHEAD,
@@ -240,7 +240,7 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         activation_bytes_per_gpu=int(pre * (1 - mfs)), gpu_memory_utilization=mfs,
         speculative=SpeculativePlan(method=str(spec_algo).lower(), num_speculative_tokens=int(f.get("speculative_num_steps") or 0))
         if spec_algo else None,
-        decode_tokens_per_s=round(speed.tokens_per_s, 1) if speed.tokens_per_s else None, prefill_tokens_per_s=None,
+        decode_tokens_per_s=speed.decode_tokens_per_s, prefill_tokens_per_s=speed.prefill_tokens_per_s, speed=speed,
         fits=fits, fits_reason="; ".join(problems) if problems else f"fits: {tokens:,} KV tokens, "
         f"{tokens / context_len:.2f} x context_length {context_len:,}",
         command=[], assumptions=notes, gpus=gpu_mem,

@@ -13,6 +13,9 @@ def build_command(plan: Plan, model: ModelInfo, request: PlanRequest, rec: dict)
     path = request.command.model if request.command and request.command.model else model.path
     user = request.flags
     argv = ["vllm", "serve", path, "--tensor-parallel-size", str(user.get("tensor_parallel_size") or value_of(rec, "tensor_parallel_size", 1))]
+    pp = user.get("pipeline_parallel_size") or value_of(rec, "pipeline_parallel_size")
+    if pp and int(pp) > 1:
+        argv += ["--pipeline-parallel-size", str(pp)]
     if value_of(rec, "dtype"):
         argv += ["--dtype", "half"]
     argv += ["--max-model-len", str(value_of(rec, "max_model_len", plan.max_model_len))]

@@ -17,7 +17,7 @@ from llmdoctor.engines.vllm.limits import SOURCE as LIMIT_SOURCE, context_limit,
 from llmdoctor.engines.vllm.versions import has
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
-from llmdoctor.plan.speed import active_weight_bytes, decode_upper_bound
+from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
 from llmdoctor.plan.weights import rank_weights
 
@@ -219,13 +219,12 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                         f"{available / GIB:.2f} GiB available; the largest max_model_len that fits is "
                         f"{kv.estimated_max_model_len}")
 
-    bw = getattr(gpu0, "memory_bandwidth_bytes_per_s", None)
     link = "nvlink" if any(getattr(g.nvlink, "active_links", 0) for g in used) else "pcie"
     active = active_weight_bytes(model) * (rw.bytes_total / max(model.weight_bytes or rw.bytes_total, 1))
     ctx = min(M, 4096)
-    speed = decode_upper_bound(int(active / tp / pp * pp), kv.bytes_per_token, ctx, bw, tp=tp,
-                               num_layers=model.spec.num_layers, link=link)
-    notes += speed.assumptions
+    conc = min(int(s["max_num_seqs"]), max(kv.tokens // max(ctx, 1), 1)) if kv.tokens else 1
+    speed = hf_speed("vllm", model, gpu0, active / tp, kv.bytes_per_token, dtype=dtype, context=ctx, concurrency=conc,
+                     tp=tp, link=link, eager=eager, state_bytes=kv.state_bytes_per_sequence or 0)
 
     gpu_mem = []
     for g in used:
@@ -261,7 +260,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         max_model_len=M, context_limit=limit.tokens if limit else None, max_concurrency=round(kv.concurrency, 4),
         weights=WeightsPlan(bytes_per_gpu=weights, bytes_total=rw.bytes_total, details=rw.details),
         activation_bytes_per_gpu=activation, gpu_memory_utilization=gmu, speculative=speculative,
-        decode_tokens_per_s=round(speed.tokens_per_s, 1) if speed.tokens_per_s else None, prefill_tokens_per_s=None,
+        decode_tokens_per_s=speed.decode_tokens_per_s, prefill_tokens_per_s=speed.prefill_tokens_per_s, speed=speed,
         fits=fits, fits_reason=reason, command=[], assumptions=notes, gpus=gpu_mem, settings=settings,
         details=VllmMemory(requested_bytes_per_gpu=requested, non_torch_bytes=non_torch, cudagraph_bytes=cudagraph,
                            max_num_batched_tokens=T, num_reqs_profiled=num_reqs,

@@ -1,0 +1,171 @@
+"""Build benchmarks/speed/runs.csv: every speed measurement the model is fitted on or checked against.
+
+Sources: the device logs in fixtures/logs/speed/ (vLLM 0.26.0 and llama.cpp 0c1e57098 on one H200,
+benchmarks/speed/README.md has the commands) and the public rows of public_runs.csv (each with its
+citation). The role of every measured case - calibration or held-out - was fixed in ROLE below
+before the measurements were made; rows excluded from both carry the reason.
+
+Columns: id, role (calibration | held-out | excluded), engine, engine_version, gpu, gpu_vram_gib,
+gpu_bandwidth_gbs (for GPUs not in the table), model (config dir standing in for the checkpoint),
+file_type (GGUF type), flags (JSON of planner flags), metric (decode | aggregate | prefill), batch,
+context (tokens of context per sequence, averaged over the measured tokens), prompt (prefill prompt
+tokens), measured (tok/s), source, command, log, note.
+Usage: python benchmarks/speed/collect.py   (rewrites runs.csv)
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LOGS = os.path.join(ROOT, "fixtures", "logs", "speed")
+M = "benchmarks/speed/models/"
+
+# decided before measuring (see README.md): whole models/cases are held out, never single points
+ROLE = {
+    # vLLM 0.26.0, H200
+    "llama31-8b": "calibration", "qwen3-30b-a3b": "calibration", "llama31-8b-eager": "calibration",
+    "dsv2-lite": "calibration", "llama31-70b-fp8": "calibration", "llama32-1b": "calibration",
+    "llama2-7b-awq": "calibration", "qwen35-35b-a3b": "calibration",
+    "qwen3-8b": "held-out", "qwen3-32b-fp8": "held-out", "llama2-7b-gptq": "held-out",
+    "nemotron3-nano-30b-a3b": "held-out", "moonlight-16b-a3b": "held-out", "qwen3-14b-eager": "held-out",
+    # llama.cpp 0c1e57098, H200
+    "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
+    "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
+    "qwen3-14b q4_k_m": "held-out", "qwen3-4b q8_0": "held-out", "qwen35moe-35b-a3b q4_k_m": "held-out",
+    "qwen3moe-30b-a3b q4_k_m": "held-out", "llama-70b q4_0": "held-out",
+}
+# measurements that do not measure what the row says (decided from the logs, not from the errors)
+EXCLUDE = {
+    "llama2-7b-gptq": "vLLM loaded 12.55 GiB for a 4-bit 7B checkpoint (AWQ: 3.74 GiB) and logged no GPTQ kernel: "
+                      "the dummy-weight run did not take the 4-bit path",
+}
+DEFAULT_MOE = "aggregate rows: the fused-MoE kernel had no tuned config on H200 ('Using default MoE config') and " \
+              "vbench.py did not warm each batch size, so Triton JIT fell inside the timed region (non-monotonic)"
+VLLM_MODEL = {"llama31-8b-eager": "llama31-8b", "qwen3-14b-eager": "qwen3-14b"}
+GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
+              "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
+              "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B"}
+VBENCH = ("PYTHONPATH=/tmp/site python3 benchmarks/speed/vbench.py WORKDIR benchmarks/speed/vllm_cases.json GROUP "
+          "(benchmarks/speed/README.md)")
+COLS = ["id", "role", "engine", "engine_version", "gpu", "gpu_vram_gib", "gpu_bandwidth_gbs", "model", "file_type",
+        "flags", "metric", "batch", "context", "prompt", "measured", "source", "command", "log", "note"]
+
+
+def _model(name: str) -> str:
+    return name if name.startswith("fixtures/") else M + name
+
+
+def vllm_rows() -> list[dict]:
+    rows = []
+    for line in open(os.path.join(LOGS, "vllm", "results.jsonl")):
+        r = json.loads(line)
+        cid = r["case"]
+        kw = r["kwargs"]
+        if "decode_bs1_p512_tok_s" not in r:
+            continue
+        log = f"fixtures/logs/speed/vllm/{cid}.log"
+        default_moe = "Using default MoE config" in open(os.path.join(ROOT, log), errors="replace").read()
+        flags = {"max_model_len": kw.get("max_model_len", 8192), "max_num_seqs": 64}
+        if kw.get("enforce_eager"):
+            flags["enforce_eager"] = True
+        long = [int(k.split("_")[2][1:]) for k in r if re.match(r"decode_bs1_p\d+_tok_s", k) and k != "decode_bs1_p512_tok_s"][0]
+        base = dict(role=ROLE[cid], engine="vllm", engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="",
+                    gpu_bandwidth_gbs="", model=_model(VLLM_MODEL.get(cid, cid)), file_type="", flags=json.dumps(flags),
+                    source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
+                    command=f"{VBENCH} case {cid}", log=log, note=r.get("note", ""))
+        pts = [("decode", 1, 512 + 128, 0, r["decode_bs1_p512_tok_s"]),
+               ("decode", 1, long + 128, 0, r[f"decode_bs1_p{long}_tok_s"])]
+        pts += [("aggregate", b, 512 + 64, 0, r[f"decode_bs{b}_tok_s"]) for b in (8, 32, 64)]
+        pts += [("prefill", 1, 0, p, round(p / r[f"ttft_{p}_s"], 1)) for p in (512, 2048, long)]
+        for metric, b, ctx, prompt, val in pts:
+            row = dict(base, id=f"vllm-h200-{cid}-{metric}-b{b}-c{ctx}-p{prompt}", metric=metric, batch=b,
+                       context=ctx, prompt=prompt, measured=val)
+            if cid in EXCLUDE:
+                row.update(role="excluded", note=EXCLUDE[cid])
+            elif metric == "aggregate" and default_moe:
+                row.update(role="excluded", note=DEFAULT_MOE)
+            rows.append(row)
+    return rows
+
+
+def llamacpp_rows() -> list[dict]:
+    rows = []
+    bench = []
+    for f in ("lcpp-bench-run1.jsonl", "lcpp-bench-run2.jsonl"):
+        bench += [json.loads(l) for l in open(os.path.join(LOGS, "llamacpp", f))]
+    batched: dict[str, dict[int, float]] = {}
+    for f in ("lcpp-run1.log", "lcpp-run2.log"):
+        cur = None
+        for line in open(os.path.join(LOGS, "llamacpp", f), errors="replace"):
+            m = re.match(r"\$ llama-batched-bench -m /tmp/gg/(\S+)-(q\w+|f16)\.gguf", line)
+            if m:
+                cur = f"{m.group(1)} {m.group(2)}"
+                continue
+            m = re.match(r"\|\s+512 \|\s+128 \|\s+(\d+) \|.*\|\s+([\d.]+) \|\s+[\d.]+ \|\s+[\d.]+ \|$", line)
+            if m and cur:
+                # columns: PP TG B N_KV T_PP S_PP T_TG S_TG T S; S_TG is the 3rd number from the end
+                nums = [x.strip() for x in line.strip().strip("|").split("|")]
+                batched.setdefault(cur, {})[int(nums[2])] = float(nums[7])
+    for b in bench:
+        case, r = b["case"], b["r"]
+        shape, ftype = case.split()
+        log = "fixtures/logs/speed/llamacpp/" + ("lcpp-run2.log" if shape == "llama-70b" else "lcpp-run1.log")
+        base = dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="",
+                    gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
+                    flags=json.dumps({"ctx_size": 16384}), log=log,
+                    source="device: one H200, llama.cpp 0c1e57098 (llama-cpp-python 0.3.36 sdist), CUDA sm_90, "
+                           "random-weight GGUF of the real shapes (benchmarks/speed/make_gguf.py)",
+                    note="" if shape == "llama-70b" else "two idle vLLM processes held ~120 GB of GPU memory (no GPU work)")
+        d = r["n_depth"]
+        if r["n_gen"]:
+            row = dict(base, metric="decode", batch=1, context=d + 64, prompt=0, measured=round(r["avg_ts"], 1),
+                       command=f"llama-bench -m {shape}-{ftype}.gguf -p 512 -n 128 -d 0,8192 -r 2 -o jsonl (tg128@d{d})")
+        else:
+            row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1),
+                       command=f"llama-bench -m {shape}-{ftype}.gguf -p 512 -n 128 -d 0,8192 -r 2 -o jsonl (pp512@d{d})")
+        row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}"
+        rows.append(row)
+    for case, per_b in batched.items():
+        shape, ftype = case.split()
+        for bsz, val in sorted(per_b.items()):
+            if bsz == 1:
+                continue
+            rows.append(dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM",
+                             gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]),
+                             file_type=ftype.upper(), flags=json.dumps({"ctx_size": 24576, "parallel": 32}),
+                             metric="aggregate", batch=bsz, context=512 + 64, prompt=0, measured=val,
+                             id=f"llamacpp-h200-{shape}-{ftype}-aggregate-b{bsz}",
+                             source="device: one H200, llama.cpp 0c1e57098, random-weight GGUF",
+                             command=f"llama-batched-bench -m {shape}-{ftype}.gguf -c 24576 -b 2048 -ub 512 -npp 512 "
+                                     f"-ntg 128 -npl 1,8,32 -ngl 99 (S_TG at B={bsz})",
+                             log="fixtures/logs/speed/llamacpp/" + ("lcpp-run2.log" if shape == "llama-70b" else "lcpp-run1.log"),
+                             note=""))
+    return rows
+
+
+def public_rows() -> list[dict]:
+    out = []
+    for r in csv.DictReader(open(os.path.join(HERE, "public_runs.csv"))):
+        out.append({k: r.get(k, "") for k in COLS})
+    return out
+
+
+def main() -> None:
+    rows = vllm_rows() + llamacpp_rows() + public_rows()
+    with open(os.path.join(HERE, "runs.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in COLS})
+    roles = {}
+    for r in rows:
+        roles[(r["engine"], r["role"])] = roles.get((r["engine"], r["role"]), 0) + 1
+    print(len(rows), "rows", roles)
+
+
+if __name__ == "__main__":
+    main()

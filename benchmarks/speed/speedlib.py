@@ -1,0 +1,103 @@
+"""Shared by fit.py and check.py: read runs.csv, plan every run through llmdoctor's own planners (so the
+model sees exactly what `llmdoctor plan` sees), and predict each row's metric from the captured inputs."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+from llmdoctor.plan import speed_model as sm  # noqa: E402
+
+TOLERANCE = 0.30      # the target, set before measuring: |predicted / measured - 1| <= 30 % on held-out rows
+
+
+def load_runs(path: str = os.path.join(HERE, "runs.csv")) -> list[dict]:
+    """The rows; a single-stream decode row faster than its GPU's bandwidth roofline (bytes read per token x
+    tok/s > peak bandwidth) is not a batch-1 decode (speculative decoding, another measure): excluded."""
+    rows = list(csv.DictReader(open(path, newline="")))
+    for r in rows:
+        for k in ("batch", "context", "prompt"):
+            r[k] = int(r[k] or 0)
+        r["measured"] = float(r["measured"])
+        r["flags"] = json.loads(r["flags"] or "{}")
+        if r["role"] != "excluded" and r["metric"] == "decode":
+            roof = roofline(r)
+            if roof and r["measured"] > roof:
+                r["note"] = (f"excluded: {r['measured']:g} tok/s is above the bandwidth roofline {roof:.1f} tok/s "
+                             f"of this GPU for this model (was {r['role']}). " + r["note"]).strip()
+                r["role"] = "excluded"
+    return rows
+
+
+def roofline(row: dict) -> float | None:
+    x = inputs_for(row)
+    if not x.bandwidth:
+        return None
+    share = x.experts_per_token / x.num_experts if x.num_experts else 1.0
+    read = x.dense_bytes + x.expert_bytes * share + row["context"] * x.kv_bytes_per_token + 2 * x.state_bytes
+    return x.bandwidth / read
+
+
+_CACHE: dict = {}
+
+
+def inputs_for(row: dict) -> sm.SpeedInputs:
+    """Plan the run and capture the SpeedInputs the planner hands to the speed model."""
+    key = (row["engine"], row["gpu"], row["gpu_vram_gib"], row["gpu_bandwidth_gbs"], row["model"], row["file_type"],
+           json.dumps(row["flags"], sort_keys=True))
+    if key in _CACHE:
+        return _CACHE[key]
+    from llmdoctor.checkpoint import read_model
+    from llmdoctor.engines import make_plan
+    from llmdoctor.plan import target_what_if
+    from llmdoctor.plan.records import PlanRequest
+    target = target_what_if(row["gpu"], float(row["gpu_vram_gib"]) if row["gpu_vram_gib"] else None, 1,
+                            bandwidth_gbs=float(row["gpu_bandwidth_gbs"]) if row["gpu_bandwidth_gbs"] else None)
+    model = read_model(os.path.join(ROOT, row["model"]))
+    flags = dict(row["flags"])
+    if row["file_type"]:
+        flags["quant"] = row["file_type"]
+    captured = []
+    real = sm.estimate
+
+    def grab(x):
+        captured.append(x)
+        return real(x)
+    sm.estimate = grab
+    try:
+        make_plan(target, model, PlanRequest(engine=row["engine"], flags=flags), verify=False)
+    finally:
+        sm.estimate = real
+    if not captured:
+        raise RuntimeError(f"{row['id']}: the planner made no speed estimate")
+    x = captured[0]
+    _CACHE[key] = x
+    return x
+
+
+def predict(row: dict, params: dict | None = None) -> float | None:
+    """tok/s the model predicts for the row's metric (params: one engine's constants, default the fitted ones)."""
+    x = inputs_for(row)
+    if not x.bandwidth:
+        return None
+    p = params or sm._params(x.engine)
+    if row["metric"] == "decode":
+        return 1.0 / sm.step_seconds(x, 1, row["context"], p)
+    if row["metric"] == "aggregate":
+        return row["batch"] / sm.step_seconds(x, row["batch"], row["context"], p)
+    t = sm.prefill_seconds(x, row["prompt"], row["context"], p)
+    return row["prompt"] / t if t else None
+
+
+def rel_error(pred: float, meas: float) -> float:
+    return pred / meas - 1.0
+
+
+def log_err(pred: float, meas: float) -> float:
+    return math.log(pred / meas)

@@ -1,0 +1,306 @@
+"""Expected decode and prefill speed: a step-time model per engine and kernel path, calibrated by measurement.
+
+One decode step of B sequences at a per-sequence context C takes
+
+    t(B, C) = t_fixed + t_seq * B + layers * (t_layer [eager: t_layer_eager] + t_layer_fmt) + moe_layers * t_layer_moe
+            + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
+            + B * (C * kv_per_token + 2 * state) / bw_kv                   KV read; recurrent state read and written
+            + tensor-parallel all-reduces + weights read from CPU memory
+
+    1 / bw_w = 1 / (ETA_PEAK * memory_class_factor * peak bandwidth) + 1 / cap_w[format]
+
+The bandwidth term is a fraction of the GPU's peak in series with a ceiling of the kernels themselves
+(dequantization, too few bytes in flight): on a 1 TB/s card the first term rules, on HBM the second.
+W(B) is what the step reads of the weights: the dense part plus routed experts over their efficiency
+(eta_moe; on LPDDR times moe_class_factor); B sequences touch 1 - (1 - k/E)^B of the experts. llama.cpp's
+mat-vec kernels take up to 8 columns at a cost each (mv_batch). Single-stream tok/s is 1/t(1, C);
+aggregate tok/s at the planned concurrency B is B/t(B, C).
+
+Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active + attention) /
+(FLOPS * eta_pf[format] [* pf_moe]), weights / bw_w), FLOPS from the GPU table for the GEMM dtype.
+
+The constants live in speed_params.py, fitted by benchmarks/speed/fit.py on the calibration rows of
+benchmarks/speed/runs.csv only; benchmarks/speed/check.py reports the error on the held-out rows
+(docs/speed.md). The low-high range is the calibration spread, widened for what was not calibrated
+(engine, GPU memory class, weight format, eager mode, CPU-resident weights, batch beyond the measured).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from llmdoctor.checkpoint.spec import FULL, MLA, SLIDING
+from llmdoctor.plan import speed_params as SP
+from llmdoctor.plan.records import SpeedEstimate
+
+# one all-reduce of a token's hidden state: latency-bound (assumed, not measured here)
+ALLREDUCE_SECONDS = {"nvlink": 8e-6, "pcie": 25e-6, "none": 0.0}
+
+FAMILY = {  # weight format -> the measured format whose efficiency stands in for it
+    "q4_1": "q4_0", "q5_0": "q4_0", "q5_1": "q4_0", "iq4_nl": "q4_0",
+    "q2_k": "q4_k", "q3_k": "q4_k", "q5_k": "q4_k", "q6_k": "q4_k", "iq4_xs": "q4_k", "iq3_xxs": "q4_k",
+    "iq3_s": "q4_k", "iq2_xxs": "q4_k", "iq2_xs": "q4_k", "iq2_s": "q4_k", "iq1_s": "q4_k", "iq1_m": "q4_k",
+    "bf16": "f16", "f32": "f16", "mxfp4": "q4_0",                      # GGUF
+    "fp16": "bf16", "int8": "fp8", "fp4": "int4",                      # vLLM / SGLang
+}
+
+
+def _eta(table: dict, fmt: str, default: str) -> float:
+    return table.get(fmt) or table.get(FAMILY.get(fmt, "")) or table[default]
+
+
+@dataclass
+class SpeedInputs:
+    """What the planner knows that decides speed. Bytes are per tensor-parallel rank."""
+    engine: str                               # "vllm" | "sglang" | "llamacpp"
+    weight_format: str                        # "bf16" | "fp8" | "int4" | "fp4" | "q4_0" | "q4_k" | "q8_0" | "f16" ...
+    bandwidth: Optional[float]                # bytes/s of the GPU(s) holding the weights
+    memory_class: str                         # "hbm" | "gddr" | "lpddr"
+    gpu_name: str = ""
+    dense_bytes: float = 0.0                  # weights every token reads (attention, dense FFN, shared experts, lm_head)
+    expert_bytes: float = 0.0                 # all routed-expert weights (on the GPU)
+    num_experts: int = 0
+    experts_per_token: int = 0
+    kv_bytes_per_token: float = 0.0           # KV bytes one token of context adds (all layers, this rank)
+    state_bytes: float = 0.0                  # recurrent state per sequence (this rank)
+    num_layers: float = 0                     # transformer-layer equivalents (speed.layer_equivalents)
+    moe_layers: int = 0                       # layers with routed experts (router, top-k, gather: more kernels)
+    active_params: float = 0.0                # parameters one token multiplies (this rank)
+    attn_flops_per_ctx: float = 0.0           # attention FLOPs per token per token of context (4 x heads x head dim x layers)
+    compute_dtype: str = "bf16"               # dtype the GEMMs run in (for FLOPs)
+    flops: Optional[float] = None             # dense FLOP/s of that dtype (GPU table), None if unknown
+    eager: bool = False                       # no CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph)
+    tp: int = 1
+    link: str = "pcie"
+    host_seconds: float = 0.0                 # per token: weights read from CPU memory (llama.cpp offload)
+    context: int = 4096                       # context at which the single-stream figure is quoted
+    concurrency: int = 1                      # sequences the plan lets run at once at that context
+    prompt_tokens: int = 4096                 # prompt for the time-to-first-token figure
+    notes: list[str] = field(default_factory=list)
+
+
+def _params(engine: str) -> dict:
+    return SP.PARAMS["llamacpp" if engine in ("llamacpp", "ollama") else "vllm" if engine == "sglang" else engine]
+
+
+def weight_bandwidth(x: SpeedInputs, p: dict) -> float:
+    """Bytes/s the decode kernels stream weights at: a fraction of the GPU's peak, in series with a per-format
+    ceiling of the kernels themselves (dequantization, too few bytes in flight):
+    1 / bw = 1 / (eta_peak * peak) + 1 / cap. On a 1 TB/s card the first term rules; on HBM the second."""
+    cap = _eta(p["cap_w"], x.weight_format, p["default_format"]) * 1e9
+    return 1.0 / (1.0 / (peak_efficiency(x, p) * x.bandwidth) + 1.0 / cap)
+
+
+def kv_bandwidth(x: SpeedInputs, p: dict) -> float:
+    return 1.0 / (1.0 / (peak_efficiency(x, p) * x.bandwidth) + 1.0 / (p["cap_kv"] * 1e9))
+
+
+def peak_efficiency(x: SpeedInputs, p: dict) -> float:
+    """Fraction of the spec bandwidth the engine's kernels reach: ETA_PEAK, times the engine's factor for the
+    memory class (LPDDR unified memory: measured per engine on DGX Spark)."""
+    return SP.ETA_PEAK * p["memory_class_factor"].get(x.memory_class, SP.MEMORY_CLASS_FACTOR.get(x.memory_class, 1.0))
+
+
+def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = None) -> float:
+    """Seconds of one decode step of `batch` sequences at `context` tokens each."""
+    p = p or _params(x.engine)
+    experts = 0.0
+    if x.expert_bytes and x.num_experts:
+        cover = 1.0 - (1.0 - x.experts_per_token / x.num_experts) ** batch
+        experts = x.expert_bytes * cover / (p["eta_moe"] * p.get("moe_class_factor", {}).get(x.memory_class, 1.0))
+    mem = (x.dense_bytes + experts) / weight_bandwidth(x, p)
+    if 1 < batch <= 8 and p.get("mv_batch"):
+        mem *= 1 + p["mv_batch"] * (batch - 1)      # llama.cpp mat-vec kernels take up to 8 columns, at a cost each
+    comp = batch * 2 * x.active_params / (x.flops * p["eta_mm"]) if x.flops else 0.0
+    kv = batch * (context * x.kv_bytes_per_token + 2 * x.state_bytes) / kv_bandwidth(x, p)
+    t = p["t_fixed"] + p["t_seq"] * batch + layer_seconds(x, p) + max(mem, comp) + kv
+    if x.tp > 1:
+        t += 2 * x.num_layers * ALLREDUCE_SECONDS.get(x.link, ALLREDUCE_SECONDS["pcie"])
+    return t + x.host_seconds
+
+
+def layer_seconds(x: SpeedInputs, p: dict) -> float:
+    """Per-step cost of the layers beyond their bytes: kernel launches and small kernels (norms, rope,
+    attention bookkeeping, router and top-k of MoE layers, activation quantization of W8A8/W4A16 paths)."""
+    base = p["t_layer_eager"] if x.eager else p["t_layer"]
+    extra = p.get("t_layer_fmt", {}).get(x.weight_format, p.get("t_layer_fmt", {}).get(FAMILY.get(x.weight_format, ""), 0.0))
+    return x.num_layers * (base + extra) + x.moe_layers * p.get("t_layer_moe", 0.0)
+
+
+def prefill_seconds(x: SpeedInputs, prompt: int, context: int = 0, p: Optional[dict] = None) -> Optional[float]:
+    """Seconds to process `prompt` tokens after `context` already cached (time to first token at context 0)."""
+    p = p or _params(x.engine)
+    if not x.flops:
+        return None
+    avg_ctx = context + prompt / 2
+    rate = prefill_flops(x, p) * (p["pf_moe"] if x.expert_bytes else 1.0)
+    comp = prompt * (2 * x.active_params + x.attn_flops_per_ctx * avg_ctx) / rate
+    mem = (x.dense_bytes + x.expert_bytes) / weight_bandwidth(x, p)
+    return p["t_pf"] + (p.get("t_pf_moe", 0.0) if x.expert_bytes else 0.0) + max(comp, mem) + x.host_seconds
+
+
+def prefill_flops(x: SpeedInputs, p: dict) -> float:
+    """FLOP/s prefill GEMMs reach: a fraction of the table's dense peak, at most the kernels' own ceiling
+    (llama.cpp's MMQ does not use Hopper's wgmma: it tops out near 200 TFLOP/s there; cap_pf, TFLOP/s)."""
+    eta = p["eta_pf"].get("all") or _eta(p["eta_pf"], x.weight_format, p["default_format"])
+    caps = p.get("cap_pf") or {}
+    cap = (caps.get(x.weight_format) or caps.get(FAMILY.get(x.weight_format, "")) or caps.get(p["default_format"])
+           if caps else None)
+    return min(eta * x.flops, cap * 1e12) if cap else eta * x.flops
+
+
+def _spread(x: SpeedInputs, p: dict) -> tuple[float, list[str]]:
+    """Relative uncertainty of the expected figure, and why."""
+    u = p["spread"]
+    why = [f"calibration spread {p['spread']:.0%} ({p['basis']})"]
+    if x.engine == "sglang":
+        u += SP.UNCALIBRATED["engine"]
+        why.append("SGLang: no measurement of its own here; vLLM's CUDA-graph calibration is used")
+    if x.memory_class not in p["memory_classes"]:
+        u += SP.UNCALIBRATED["memory_class"]
+        why.append(f"{x.memory_class.upper()} memory ({x.gpu_name or 'this GPU'}) not measured for this engine")
+    if x.weight_format not in p["calibrated_formats"]:
+        u += SP.UNCALIBRATED["format"]
+        stand_in = FAMILY.get(x.weight_format) if FAMILY.get(x.weight_format) in p["cap_w"] else p["default_format"]
+        why.append(f"weight format {x.weight_format} not measured: the efficiency of {stand_in} assumed")
+    if x.eager:
+        u += SP.UNCALIBRATED["eager"]
+        why.append("eager mode is bound by the host CPU's Python speed")
+    if x.host_seconds:
+        u += SP.UNCALIBRATED["host"]
+        why.append("weights in CPU memory: host bandwidth assumed")
+    return u, why
+
+
+def estimate(x: SpeedInputs) -> SpeedEstimate:
+    """The plan's speed record: expected values with a low-high range and the assumptions behind them."""
+    notes = list(x.notes)
+    path = kernel_path(x)
+    if not x.bandwidth:
+        return SpeedEstimate(kernel_path=path, context=x.context, concurrency=x.concurrency,
+                             prompt_tokens=x.prompt_tokens,
+                             assumptions=notes + ["memory bandwidth unknown: no speed estimate"])
+    p = _params(x.engine)
+    u, why = _spread(x, p)
+    lo, hi = 1 / (1 + u), 1 + u
+    t1 = step_seconds(x, 1, x.context, p)
+    one = 1 / t1
+    b = max(int(x.concurrency), 1)
+    agg = b / step_seconds(x, b, x.context, p)
+    ua = u + (SP.UNCALIBRATED["batch"] if b > SP.MAX_MEASURED_BATCH else 0.0)
+    if b > SP.MAX_MEASURED_BATCH:
+        why.append(f"aggregate: {b} sequences, beyond the {SP.MAX_MEASURED_BATCH} measured")
+    bound = 1 / ((x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)
+                  + x.context * x.kv_bytes_per_token) / x.bandwidth + x.host_seconds)
+    ttft = prefill_seconds(x, x.prompt_tokens, 0, p)
+    notes.append(f"decode: {path}; one step = {p['t_fixed'] * 1e3:.2f} ms fixed + {x.num_layers:g} layers "
+                 f"{layer_seconds(x, p) * 1e3:.2f} ms + weights "
+                 f"{(x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)) / 1e9:.2f} GB "
+                 f"at {weight_bandwidth(x, p) / 1e9:.0f} of {x.bandwidth / 1e9:.0f} GB/s + KV of a {x.context}-token "
+                 "context")
+    notes.append(f"aggregate: {b} sequences at a {x.context}-token context (the concurrency the plan allows)")
+    if ttft is None:
+        notes.append("prefill: dense FLOPs of this GPU for this dtype not in the GPU table; no estimate")
+    else:
+        notes.append(f"prefill: {x.prompt_tokens}-token prompt, 2 FLOPs per active parameter per token plus "
+                     f"attention, at {x.compute_dtype} peak x calibrated efficiency")
+    notes.append("range: " + "; ".join(why))
+    r = lambda v: round(v, 1)
+    return SpeedEstimate(
+        decode_tokens_per_s=r(one), decode_low=r(one * lo), decode_high=r(one * hi),
+        decode_upper_bound=r(bound), context=x.context,
+        concurrency=b, aggregate_tokens_per_s=r(agg), aggregate_low=r(agg / (1 + ua)), aggregate_high=r(agg * (1 + ua)),
+        prompt_tokens=x.prompt_tokens,
+        prefill_tokens_per_s=r(x.prompt_tokens / ttft) if ttft else None,
+        prefill_low=r(x.prompt_tokens / ttft * lo) if ttft else None,
+        prefill_high=r(x.prompt_tokens / ttft * hi) if ttft else None,
+        ttft_s=round(ttft, 4) if ttft else None, ttft_low_s=round(ttft / hi, 4) if ttft else None,
+        ttft_high_s=round(ttft / lo, 4) if ttft else None,
+        kernel_path=path, calibration=p["basis"], assumptions=notes)
+
+
+def kernel_path(x: SpeedInputs) -> str:
+    eng = {"vllm": "vLLM", "sglang": "SGLang", "llamacpp": "llama.cpp", "ollama": "llama.cpp"}.get(x.engine, x.engine)
+    mode = "" if x.engine in ("llamacpp", "ollama") else (" eager" if x.eager else " CUDA graphs")
+    moe = " MoE" if x.num_experts else ""
+    tp = f" TP{x.tp}" if x.tp > 1 else ""
+    return f"{eng}{mode}, {x.weight_format}{moe}{tp}, {x.memory_class.upper()}"
+
+
+# ------------------------------------------------------------------ inputs from the planners' records
+
+def memory_class(gpu) -> str:
+    """HBM (datacenter), GDDR (consumer/workstation), LPDDR (unified-memory boards)."""
+    if getattr(gpu, "unified_memory", False):
+        return "lpddr"
+    name = (getattr(gpu, "name", "") or "").upper()
+    arch = (getattr(gpu, "architecture", "") or "")
+    if any(k in name for k in ("A100", "A800", "H100", "H200", "H800", "H20", "B200", "B300", "GB200", "GB300",
+                               "V100", "P100", "MI2", "MI3", "GH200")) or "datacenter" in arch or "CDNA" in arch:
+        return "hbm"
+    if "THOR" in name or "ORIN" in name or "GB10" in name or "SPARK" in name:
+        return "lpddr"
+    return "gddr"
+
+
+def gpu_flops(gpu, dtype: str) -> Optional[float]:
+    from llmdoctor.plan.gpu_table import lookup
+    row = lookup(getattr(gpu, "name", "") or "") if getattr(gpu, "name", None) else None
+    if row is None:
+        return None
+    for d in (dtype, "bf16", "fp16"):
+        v = row.dense_tflops(d)
+        if v:
+            return v * 1e12
+    return None
+
+
+def hf_weight_format(model, dtype: str) -> tuple[str, str]:
+    """(weight format, GEMM dtype) for vLLM/SGLang from the checkpoint's quantization."""
+    q = getattr(model, "quantization", None)
+    if q is None:
+        return ("bf16" if dtype in ("bfloat16", "bf16", "auto") else "fp16" if dtype in ("float16", "fp16", "half")
+                else "bf16"), "bf16"
+    wd = (q.weight_dtype or "").lower()
+    m = (q.method or "").lower()
+    if "fp4" in wd or m in ("mxfp4", "modelopt_fp4", "nvfp4"):
+        return "fp4", "fp8"
+    if "fp8" in wd or "fp8" in m or (q.bits == 8 and "float" in str(q.raw)):
+        return "fp8", "fp8" if (q.activation_dtype or "fp8") == "fp8" else "bf16"
+    if (q.bits and q.bits <= 4) or m in ("awq", "gptq", "bitsandbytes", "auto-round"):
+        return "int4", "fp16"
+    if q.bits == 8:
+        return "int8", "int8"
+    return "bf16", "bf16"
+
+
+def attention_flops_per_ctx(model, tp: int = 1) -> float:
+    """FLOPs per query token per cached token: QK^T and PV, 2 x 2 x heads x head dim, over attention layers."""
+    s = model.spec
+    heads = s.num_attention_heads or 0
+    total = 0.0
+    for layer in s.layers or []:
+        if layer.kind in (FULL, SLIDING, MLA):
+            hk = layer.head_dim_k or s.head_dim or 0
+            hv = layer.kv_lora_rank if layer.kind == MLA else (layer.head_dim_v or hk)
+            total += 2 * heads * (hk + (hv or 0))
+    if not s.layers:
+        total = 2 * heads * 2 * (s.head_dim or 0) * s.num_layers
+    return total / max(tp, 1)
+
+
+def split_weights(model, read_bytes: float) -> tuple[float, float]:
+    """(dense bytes read per token, all routed-expert bytes) of the `read_bytes` a token reads, using the
+    model's breakdown: the routed experts' share scaled to the file's real size."""
+    w = model.weights
+    moe = model.spec.moe
+    if not (moe and moe.num_experts and w.per_layer_experts):
+        return read_bytes, 0.0
+    known = sum(w.per_layer) + w.embedding + w.lm_head + w.mtp + w.vision + w.other
+    experts_all = sum(w.per_layer_experts)
+    active_experts = experts_all * moe.experts_per_token / moe.num_experts
+    dense_model = max(known - w.embedding - w.vision - w.mtp - experts_all, 0)
+    read_model = dense_model + active_experts
+    scale = read_bytes / read_model if read_model else 1.0
+    return dense_model * scale, experts_all * scale
+

@@ -1,0 +1,65 @@
+"""Calibrated constants of the speed model (speed_model.py). Written by benchmarks/speed/fit.py from the
+calibration rows of benchmarks/speed/runs.csv; do not edit by hand (re-run the fit).
+
+t_* in seconds; cap_w / cap_kv in GB/s: the decode kernels' own ceiling on streaming weights / KV (in
+series with ETA_PEAK x the GPU's peak bandwidth); eta_moe scales the routed experts' streaming rate;
+eta_mm and eta_pf are fractions of the GPU table's dense FLOPs for batched decode and prefill; pf_moe
+the prefill efficiency of MoE models relative to dense. `spread` is the 90th-percentile relative
+error of single-stream decode on the calibration rows.
+"""
+
+PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager) + a public '
+                   'DGX Spark NVFP4 row',
+          't_fixed': 0.0006934,
+          't_seq': 6.384e-06,
+          't_layer': 2.264e-05,
+          't_layer_eager': 0.0006312,
+          'cap_w': {'bf16': 20000.0, 'fp8': 20000.0, 'int4': 5156.0},
+          'default_format': 'bf16',
+          'eta_moe': 1.0,
+          'cap_kv': 2956.0,
+          'eta_mm': 0.2614,
+          'eta_pf': {'bf16': 0.95, 'fp8': 0.6868, 'int4': 0.7332, 'fp4': 0.9445},
+          'memory_class_factor': {'lpddr': 0.6797, 'hbm': 1.0, 'gddr': 1.0},
+          't_pf_moe': 0.03951,
+          'mv_batch': 0.0,
+          'pf_moe': 1.0,
+          't_pf': 0.01277,
+          'spread': 0.166,
+          'calibrated_formats': ['bf16', 'fp4', 'fp8', 'int4'],
+          'memory_classes': ['gddr', 'hbm', 'lpddr'],
+          't_layer_fmt': {'fp8': 1e-07, 'int4': 1.226e-05},
+          't_layer_moe': 1.537e-05,
+          'moe_class_factor': {}},
+ 'llamacpp': {'basis': 'llama.cpp 0c1e57098 on one H200 (6 GGUF models, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16) + '
+                       'public RTX 3090 and DGX Spark rows',
+              't_fixed': 2.67e-05,
+              't_seq': 4.363e-05,
+              't_layer': 1.648e-05,
+              't_layer_eager': 1.5e-05,
+              'cap_w': {'q4_0': 6298.0, 'q4_k': 2184.0, 'q8_0': 10250.0, 'f16': 10920.0},
+              'default_format': 'q4_k',
+              'eta_moe': 1.0,
+              'cap_kv': 2259.0,
+              'eta_mm': 0.04399,
+              'eta_pf': {'all': 0.2842},
+              'cap_pf': {'q4_0': 187.8, 'q4_k': 165.3, 'q8_0': 188.1, 'f16': 432.2},
+              'memory_class_factor': {'lpddr': 1.0, 'gddr': 1.0, 'hbm': 1.0},
+              't_pf_moe': 0.01967,
+              'mv_batch': 0.1641,
+              'pf_moe': 1.0,
+              't_pf': 0.006304,
+              'spread': 0.192,
+              'calibrated_formats': ['f16', 'q4_0', 'q4_k', 'q8_0'],
+              'memory_classes': ['gddr', 'hbm', 'lpddr'],
+              't_layer_fmt': {'f16': 1.099e-05, 'q4_0': 2.431e-05, 'q8_0': 2.581e-05},
+              't_layer_moe': 9.806e-06,
+              'moe_class_factor': {'lpddr': 0.5096}}}
+
+ETA_PEAK = 0.97
+
+MEMORY_CLASS_FACTOR = {'hbm': 1.0, 'gddr': 1.0, 'lpddr': 0.8, 'cpu': 0.7}   # prior for an engine with no rows in a class
+
+UNCALIBRATED = {'engine': 0.15, 'memory_class': 0.15, 'format': 0.15, 'eager': 0.3, 'host': 0.3, 'batch': 0.15}
+
+MAX_MEASURED_BATCH = 64

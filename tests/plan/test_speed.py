@@ -1,0 +1,165 @@
+"""The speed model (plan/speed_model.py): its record in every plan, its shape, and its error on the held-out
+measurements of benchmarks/speed/runs.csv. Measured figures come from the table (device runs and public
+rows, each with its source); nothing here times this machine."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import sys
+
+import pytest
+
+from llmdoctor.checkpoint import read_model
+from llmdoctor.engines import make_plan
+from llmdoctor.plan import speed_model as sm
+from llmdoctor.plan import speed_params as SP
+from llmdoctor.plan import target_what_if
+from llmdoctor.plan.records import PlanRequest
+from llmdoctor.plan.speed import gguf_format
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks", "speed"))
+import speedlib as L  # noqa: E402
+
+# held-out decode rows that miss the 30 % target today, with why (docs/speed.md, "weakest"); a new miss fails
+KNOWN_MISSES = {
+    "issue-vllm-h200-llama3-8b-eager",          # eager is host-CPU bound; our own run of the case measured 39.3
+    "pub-vllm-gb10-qwen36-35b-a3b-nvfp4",       # hybrid MoE on LPDDR with vLLM; recipe flags (MTP?) not stated
+    "pub-vllm-rtx4090-qwen3-4b-fp8",            # 250 W power cap, fp8 KV
+    "pub-ollama-rtx3050tilaptop-qwen3-1.7b",    # laptop GPU, 'Avg TPS' of a community tool
+}
+
+
+def _plan(model, engine="vllm", gpu="H200", flags=None, count=1):
+    return make_plan(target_what_if(gpu, None, count), read_model(os.path.join(ROOT, model)),
+                     PlanRequest(engine=engine, flags=flags or {}), verify=False)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return L.load_runs()
+
+
+def test_every_row_has_a_role_a_source_and_a_command(runs):
+    assert {r["role"] for r in runs} == {"calibration", "held-out", "excluded"}
+    for r in runs:
+        assert r["source"] and r["command"], r["id"]
+        assert r["metric"] in ("decode", "aggregate", "prefill")
+        if r["source"].startswith("device"):
+            assert r["log"] and os.path.exists(os.path.join(ROOT, r["log"])), r["id"]
+        if r["role"] == "excluded":
+            assert r["note"], r["id"]
+    ids = [r["id"] for r in runs]
+    assert len(ids) == len(set(ids))
+    for engine in ("vllm", "llamacpp"):
+        roles = {r["role"] for r in runs if r["engine"] == engine}
+        assert {"calibration", "held-out"} <= roles
+
+
+def test_held_out_models_are_not_calibration_models(runs):
+    """Whole cases are held out, never single points of a calibrated case."""
+    key = lambda r: (r["engine"], r["gpu"], r["model"], r["file_type"], r["flags"].get("enforce_eager", False))
+    cal = {key(r) for r in runs if r["role"] == "calibration" and r["source"].startswith("device")}
+    held = {key(r) for r in runs if r["role"] == "held-out" and r["source"].startswith("device")}
+    assert not cal & held
+
+
+def test_the_fit_ignores_held_out_rows(runs):
+    import fit
+    rows = [r for r in runs if r["role"] == "calibration" and r["engine"] == "llamacpp"]
+    before = copy.deepcopy(SP.PARAMS["llamacpp"])
+    peak = SP.ETA_PEAK
+    try:
+        p = fit.fit_engine("llamacpp", rows, copy.deepcopy(SP.PARAMS["llamacpp"]), cv_spread=False)
+        tampered = [dict(r, measured=r["measured"] * 3) if r["role"] == "held-out" else r for r in runs]
+        q = fit.fit_engine("llamacpp", [r for r in tampered if r["role"] == "calibration" and r["engine"] == "llamacpp"],
+                           copy.deepcopy(SP.PARAMS["llamacpp"]), cv_spread=False)
+    finally:
+        SP.ETA_PEAK = peak
+    assert p["t_layer"] == pytest.approx(q["t_layer"]) and p["cap_w"] == pytest.approx(q["cap_w"])
+    # the stored constants are the fit of the calibration rows (refit from them moves nothing much)
+    assert p["t_layer"] == pytest.approx(before["t_layer"], rel=0.05)
+
+
+def test_held_out_decode_error_meets_the_target(runs):
+    rows = [r for r in runs if r["role"] == "held-out" and r["metric"] == "decode"]
+    errs = {r["id"]: L.predict(r) / r["measured"] - 1 for r in rows}
+    misses = {k for k, e in errs.items() if abs(e) > L.TOLERANCE}
+    assert misses <= KNOWN_MISSES, sorted(misses - KNOWN_MISSES)
+    assert len(rows) >= 30 and len(misses) / len(rows) <= 0.15
+    for engine in ("vllm", "sglang", "llamacpp", "ollama"):
+        assert any(r["engine"] == engine for r in rows), engine
+
+
+def test_held_out_aggregate_and_prefill_errors(runs):
+    for metric, share in (("aggregate", 1.0), ("prefill", 0.8)):
+        rows = [r for r in runs if r["role"] == "held-out" and r["metric"] == metric]
+        ok = [r for r in rows if abs(L.predict(r) / r["measured"] - 1) <= L.TOLERANCE]
+        assert rows and len(ok) / len(rows) >= share, metric
+
+
+def test_every_plan_carries_the_speed_record():
+    plan = _plan("fixtures/models/meta-llama--Llama-3.1-8B")
+    sp = plan.speed
+    assert sp is not None and plan.decode_tokens_per_s == sp.decode_tokens_per_s
+    assert sp.decode_low < sp.decode_tokens_per_s < sp.decode_high < sp.decode_upper_bound
+    assert sp.concurrency > 1 and sp.aggregate_tokens_per_s > sp.decode_tokens_per_s
+    assert sp.prefill_tokens_per_s and plan.prefill_tokens_per_s == sp.prefill_tokens_per_s
+    assert 0 < sp.ttft_low_s <= sp.ttft_s <= sp.ttft_high_s
+    assert "vLLM CUDA graphs" in sp.kernel_path and sp.calibration
+    assert any(a.startswith("range:") for a in sp.assumptions)
+
+
+def test_eager_is_slower_and_less_certain_than_cuda_graphs():
+    graphs = _plan("fixtures/models/meta-llama--Llama-3.1-8B").speed
+    eager = _plan("fixtures/models/meta-llama--Llama-3.1-8B", flags={"enforce_eager": True}).speed
+    assert eager.decode_tokens_per_s < graphs.decode_tokens_per_s / 2
+    assert eager.decode_high / eager.decode_low > graphs.decode_high / graphs.decode_low
+    assert "eager" in eager.kernel_path
+
+
+def test_speed_scales_with_bandwidth_and_context():
+    m = read_model(os.path.join(ROOT, "fixtures/models/Qwen--Qwen3-8B"))
+    x = sm.SpeedInputs(engine="vllm", weight_format="bf16", bandwidth=1e12, memory_class="gddr",
+                       dense_bytes=16e9, kv_bytes_per_token=147456, num_layers=36, active_params=8e9,
+                       attn_flops_per_ctx=sm.attention_flops_per_ctx(m), flops=165e12, context=4096, concurrency=32)
+    fast = dataclasses.replace(x, bandwidth=2e12)
+    assert sm.step_seconds(fast, 1, 4096) < sm.step_seconds(x, 1, 4096)
+    assert sm.step_seconds(x, 1, 32768) > sm.step_seconds(x, 1, 512)
+    assert 32 / sm.step_seconds(x, 32, 4096) > 8 / sm.step_seconds(x, 8, 4096) > 1 / sm.step_seconds(x, 1, 4096)
+    assert sm.prefill_seconds(x, 8192) > sm.prefill_seconds(x, 1024)
+
+
+def test_moe_reads_only_the_picked_experts_at_batch_one():
+    moe = _plan("fixtures/models/Qwen--Qwen3-30B-A3B").speed
+    dense = _plan("fixtures/models/Qwen--Qwen3-32B").speed
+    assert moe.decode_tokens_per_s > 2 * dense.decode_tokens_per_s
+    assert "MoE" in moe.kernel_path
+
+
+def test_sglang_borrows_vllms_calibration_with_a_wider_range():
+    v = _plan("fixtures/models/Qwen--Qwen3-8B").speed
+    s = _plan("fixtures/models/Qwen--Qwen3-8B", engine="sglang").speed
+    assert s.decode_high / s.decode_low > v.decode_high / v.decode_low
+    assert any("SGLang" in a for a in s.assumptions)
+
+
+def test_gpu_without_flops_has_decode_but_no_prefill():
+    plan = _plan("fixtures/models/Qwen--Qwen3-8B", engine="llamacpp", gpu="Jetson AGX Thor", flags={"quant": "Q5_K_M"})
+    assert plan.speed.decode_tokens_per_s and plan.speed.prefill_tokens_per_s is None
+    assert any("LPDDR" in a or "lpddr" in a for a in [plan.speed.kernel_path] + plan.speed.assumptions)
+
+
+def test_llamacpp_offload_to_cpu_is_slow_and_says_so():
+    full = _plan("fixtures/models/meta-llama--Llama-3.1-8B", engine="llamacpp", gpu="RTX 3090", flags={"quant": "Q4_K_M"})
+    part = _plan("fixtures/models/meta-llama--Llama-3.1-8B", engine="llamacpp", gpu="RTX 3090",
+                 flags={"quant": "Q4_K_M", "n_gpu_layers": 16})
+    assert part.speed.decode_tokens_per_s < full.speed.decode_tokens_per_s / 2
+    assert any("CPU memory" in a for a in part.speed.assumptions)
+
+
+@pytest.mark.parametrize("name,fmt", [("Q4_K_M", "q4_k"), ("UD-Q2_K_XL", "q2_k"), ("IQ4_XS", "iq4_xs"),
+                                      ("Q8_0", "q8_0"), ("BF16", "bf16"), ("Q5_K_M", "q5_k"), ("MXFP4", "mxfp4")])
+def test_gguf_formats(name, fmt):
+    assert gguf_format(name) == fmt
