@@ -87,3 +87,53 @@ def json_schema(node: Node) -> dict:
 
 def record_schema(cls: type) -> dict:
     return json_schema(node_for(cls))
+
+
+MAX_RECORD_INT = 2 ** 62
+MAX_RECORD_ITEMS = 100_000
+
+
+def check_record(value: Any, node: Node, where: str, path: str = "") -> None:
+    """Raise ValueError naming the first field of `value` (a record read from a file) whose value does
+    not fit its annotation: a wrong type, a non-finite or huge number, too many items."""
+    import math
+    if value is None:
+        if node.nullable or node.kind == "any":
+            return
+        raise ValueError(f"{where}: {path or 'value'} is null")
+    kind = node.kind
+    if kind == "any":
+        return
+    if kind == "union":
+        for option in node.options:
+            try:
+                check_record(value, option, where, path)
+                return
+            except ValueError:
+                continue
+        raise ValueError(f"{where}: {path} = {str(value)[:60]!r} has the wrong type")
+    if kind == "scalar":
+        t = node.type_name
+        ok = {"str": isinstance(value, str), "bool": isinstance(value, bool),
+              "int": isinstance(value, int) and not isinstance(value, bool),
+              "float": isinstance(value, (int, float)) and not isinstance(value, bool)}.get(t, True)
+        if not ok:
+            raise ValueError(f"{where}: {path} = {str(value)[:60]!r} is not a {t}")
+        if t in ("int", "float") and (not math.isfinite(value) or abs(value) > MAX_RECORD_INT):
+            raise ValueError(f"{where}: {path} = {str(value)[:60]} is out of range")
+        return
+    if kind == "list":
+        if not isinstance(value, (list, tuple)) or len(value) > MAX_RECORD_ITEMS:
+            raise ValueError(f"{where}: {path} must be a list of at most {MAX_RECORD_ITEMS} items")
+        for i, item in enumerate(value):
+            check_record(item, node.item, where, f"{path}[{i}]")
+        return
+    if kind == "map":
+        if not isinstance(value, dict) or len(value) > MAX_RECORD_ITEMS:
+            raise ValueError(f"{where}: {path} must be an object")
+        for k, item in value.items():
+            check_record(item, node.item, where, f"{path}.{k}")
+        return
+    if kind == "struct":
+        for name, child in node.fields:
+            check_record(getattr(value, name, None), child, where, f"{path}.{name}" if path else name)

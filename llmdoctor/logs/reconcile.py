@@ -35,7 +35,22 @@ def request_flags(report: LogReport) -> dict[str, Any]:
             flags["n_gpu_layers"] = f["layers_offloaded"]
         if engine == "ollama" and "ctx_size" in report.args:
             flags["ctx_size"] = report.args["ctx_size"]
-    return flags
+    return _sane(flags, spec.flag_value_ok)
+
+
+# Parallel sizes a planner divides by; a log can state anything, the engine would have refused these.
+_PARALLEL_COUNTS = ("tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size",
+                    "tp_size", "pp_size", "dp_size", "tp", "pp", "dp")
+
+
+def _sane(flags: dict[str, Any], value_ok) -> dict[str, Any]:
+    """Drop log-stated flags the engine could not have started with (they bypass the flag parsers)."""
+    out = dict(flags)
+    for key in _PARALLEL_COUNTS:
+        v = out.get(key)
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+            out.pop(key)
+    return {k: v for k, v in out.items() if value_ok(k, v)}
 
 
 def _row(figure: str, unit: str, predicted: Optional[float], actual: Optional[float], note: str = "") -> ReconcileRow:

@@ -43,6 +43,8 @@ class _Reader:
         return None
 
 
+MAX_GPUS = 1024                  # NVML answers above this are a damaged recording, not a machine
+
 def probe_nvidia(src: Source, machine: Machine) -> str | None:
     try:
         machine.software.driver_version = src.nvml("driver_version")
@@ -58,6 +60,8 @@ def probe_nvidia(src: Source, machine: Machine) -> str | None:
         machine.software.cuda_driver_version = f"{cuda // 1000}.{(cuda % 1000) // 10}"
     except (NvmlError, NotRecorded):
         machine.software.cuda_driver_version = None
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_GPUS:
+        raise RuntimeError(f"NVML reports {str(count)[:40]} GPUs; expected 0..{MAX_GPUS}")
     gpus = [_read_gpu(src, i) for i in range(count)]
     machine.gpus.extend(gpus)
     machine.p2p.extend(_read_p2p(src, [g for g in gpus if not g.lost]))

@@ -39,8 +39,8 @@ def load_machine(path: str, model_path: str | None = None) -> Machine:
         if not isinstance(doc.get("calls"), dict):
             raise InputError(f"{path}: recording has no 'calls' object")
         machine = probe_machine(ReplaySource(doc, os.path.basename(path)), path=model_path)
-        machine.description = doc.get("description")
-        return machine
+        machine.description = doc.get("description") if isinstance(doc.get("description"), str) else None
+        return _checked(machine, path)
     facts = doc.get("machine") if isinstance(doc.get("machine"), dict) else None
     if facts is None:
         raise InputError(f"{path}: neither a llmdoctor recording nor a facts document with 'machine'")
@@ -49,4 +49,14 @@ def load_machine(path: str, model_path: str | None = None) -> Machine:
     except (TypeError, KeyError, AttributeError) as exc:
         raise InputError(f"{path}: machine facts do not match the schema ({exc})") from None
     machine.source = f"facts:{os.path.basename(path)}"
+    return _checked(machine, path)
+
+
+def _checked(machine: Machine, path: str) -> Machine:
+    """The machine's fields against their types (a recording's answers and a facts file are untrusted)."""
+    from llmdoctor.schema import check_record, node_for
+    try:
+        check_record(machine, node_for(Machine), path)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     return machine

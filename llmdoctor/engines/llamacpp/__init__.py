@@ -40,6 +40,7 @@ ENGINE = Engine(
         r"common_init|srv |slot |main: )|llama-server|llama_kv_cache|Jinja Exception|got exception: \{"),
     programs=(Program(names=("llama-server", "llama-cli", "server")),),
     images=((re.compile(r"ggml-org/llama\.cpp:(server|full)|llama\.cpp:server"), ("llama-server",)),),
+    flag_value_ok=lazy("llmdoctor.engines.llamacpp.memory", "log_flag_ok"),
     runs_gguf=True, model_store="llamacpp-hf", binaries=("llama-server", "llama-cli", "llama.cpp"), context_of=_context,
     kv_dtype_of=_kv_dtype, log_figures=log_figures,
 )

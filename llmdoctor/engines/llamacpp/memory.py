@@ -187,3 +187,8 @@ def compute_buffers(spec, cells: Cells, n_ubatch: int, flash_attn: bool, n_kv_ma
     return ComputeEstimate(gpu_out, gpu_other, host,
                            {"n_tokens": n_tok, "logits": logits, "kq_mask": mask, "kq_scores": kq,
                             "attention": attention})
+
+
+def log_flag_ok(name: str, value) -> bool:
+    """A cache type llama.cpp would refuse ("unsupported cache type") cannot have run."""
+    return name not in ("cache_type_k", "cache_type_v") or (isinstance(value, str) and value in KV_TYPES)

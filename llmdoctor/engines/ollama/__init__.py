@@ -36,6 +36,7 @@ ENGINE = Engine(
         r"source=[\w/]+\.go:\d+|\bollama\b|\[GIN\]|msg=\"?offload|ollama_llama_server|runner\.(?:size|vram)"),
     programs=(Program(names=("ollama",)),),
     images=((re.compile(r"(^|/)ollama/ollama(:|$)"), ("ollama",)),),
+    flag_value_ok=lazy("llmdoctor.engines.llamacpp.memory", "log_flag_ok"),
     runs_gguf=True, model_store="ollama", log_embeds=("llamacpp",), binaries=("ollama",), context_of=_context, kv_dtype_of=_kv_dtype,
     log_figures=_log_figures,
 )
