@@ -249,7 +249,7 @@ def run_one(argv: list[str], cwd: Path) -> tuple[int, float, str | None]:
     return code, time.perf_counter() - start, site
 
 
-def campaign(kinds: list[str], per_kind: int, seed: int, max_seconds: float) -> dict:
+def campaign(kinds: list[str], per_kind: int, seed: int, max_seconds: float, keep: Path | None = None) -> dict:
     report = {}
     for kind in kinds:
         rnd = random.Random(f"{seed}:{kind}")
@@ -267,6 +267,8 @@ def campaign(kinds: list[str], per_kind: int, seed: int, max_seconds: float) -> 
                 codes[code] += 1
                 if site:
                     crashes[site] += 1
+                    if site not in examples and keep is not None:     # the input files, to replay the crash
+                        shutil.copytree(tmp, keep / f"{kind}-{n}", dirs_exist_ok=True)
                     examples.setdefault(site, [a[:200] for a in argv[:60]])
                 if seconds > slowest[0]:
                     slowest = (seconds, argv[:12])
@@ -287,9 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-seconds", type=float, default=float("inf"), help="per kind")
     ap.add_argument("--out", help="write the report as JSON here")
+    ap.add_argument("--keep", help="copy the input files of each new crash site into this folder")
     a = ap.parse_args(argv)
     kinds = list(KINDS) if a.kinds == "all" else a.kinds.split(",")
-    report = campaign(kinds, a.per_kind, a.seed, a.max_seconds)
+    keep = Path(a.keep) if a.keep else None
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    report = campaign(kinds, a.per_kind, a.seed, a.max_seconds, keep)
     print(f"{'kind':10} {'inputs':>8} {'crashes':>8} {'slowest s':>10} {'peak MiB':>9}")
     for kind, r in report.items():
         print(f"{kind:10} {r['inputs']:8d} {sum(r['crashes'].values()):8d} {r['slowest_s']:10.2f} {r['peak_rss_mib']:9d}")

@@ -38,9 +38,10 @@ def request_flags(report: LogReport) -> dict[str, Any]:
     return _sane(flags, spec.flag_value_ok)
 
 
-# Parallel sizes a planner divides by; a log can state anything, the engine would have refused these.
+# Sizes a planner divides by; a log can state anything. A value that is not a positive integer is
+# dropped, so the plan falls back to the engine's default (llama.cpp's ctx_size 0 is not among these).
 _PARALLEL_COUNTS = ("tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size",
-                    "tp_size", "pp_size", "dp_size", "tp", "pp", "dp")
+                    "tp_size", "pp_size", "dp_size", "tp", "pp", "dp", "max_model_len", "context_length")
 
 
 def _sane(flags: dict[str, Any], value_ok) -> dict[str, Any]:

@@ -20,3 +20,9 @@ def test_positive_tensor_parallel_is_kept():
 def test_unknown_cache_type_from_a_log_is_dropped_but_known_kept():
     flags = request_flags(_report("llamacpp", {}, {"cache_type_k": "q9_9", "cache_type_v": "q8_0"}))
     assert "cache_type_k" not in flags and flags["cache_type_v"] == "q8_0"
+
+
+def test_a_garbled_context_length_from_a_log_is_dropped():
+    # a fuzzed vLLM log stated 'max_model_len': -0.21abc2; planning with it divided by zero
+    assert "max_model_len" not in request_flags(_report("vllm", {"max_model_len": -0.21, "tensor_parallel_size": 1}))
+    assert request_flags(_report("vllm", {"max_model_len": 8192}))["max_model_len"] == 8192
