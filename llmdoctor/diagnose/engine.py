@@ -146,6 +146,10 @@ def _log_value(v: Any) -> str:
     return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
+# What a CEL program raises over facts that are missing, null or of the wrong type; anything else is our bug.
+CEL_ERRORS = (TypeError, KeyError, NullInput, RuntimeError, ValueError)
+
+
 def render_text(rule: Rule, text: str, ctx: Any) -> str:
     """A message with its {CEL} placeholders filled in. A placeholder over an unknown fact prints
     "unknown" in a finding and "?" in a log event (whose figures print with two decimals)."""
@@ -158,7 +162,7 @@ def render_text(rule: Rule, text: str, ctx: Any) -> str:
         prog = rule.placeholders.get(src)
         try:
             out.append(fmt(prog.execute(ctx)) if prog is not None else "?")
-        except Exception:
+        except CEL_ERRORS:
             out.append(missing)
     return "".join(out)
 
@@ -178,7 +182,7 @@ def evaluate(rule: Rule, env: _Env, severity: Optional[str] = None) -> Outcome:
         return Outcome(rule.code, "passed")
     try:
         result = rule.program.execute(env.ctx)
-    except (TypeError, KeyError, NullInput, RuntimeError, ValueError) as exc:
+    except CEL_ERRORS as exc:
         nulls = _null_inputs(rule, env)
         if nulls:
             return Outcome(rule.code, "unknown", f"inputs not known: {', '.join(nulls)}")

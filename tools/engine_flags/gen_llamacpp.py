@@ -120,27 +120,19 @@ def skip_string(src, i):
         delim = src[i + 2:j]
         end = src.index(")" + delim + '"', j)
         return end + len(delim) + 2
-    j = i + 1
-    while True:
-        c = src[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == '"':
-            return j + 1
-        j += 1
+    return _skip_quoted(src, i, '"')
 
 
 def skip_char(src, i):
+    return _skip_quoted(src, i, "'")
+
+
+def _skip_quoted(src, i, quote):
+    """src[i] opens a literal closed by `quote`; return the index after it, skipping escapes."""
     j = i + 1
-    while True:
-        c = src[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "'":
-            return j + 1
-        j += 1
+    while src[j] != quote:
+        j += 2 if src[j] == "\\" else 1
+    return j + 1
 
 
 def is_raw_string_start(src, i):
