@@ -5,7 +5,8 @@ process; what counts is that it ends with exit 0, 1 or 2 within a time bound, ne
     python -m llmdoctor.app.fuzz --kinds all --per-kind 100000 [--seed 1] [--out report.json]
 
 prints, per kind: inputs run, crashes by site (exception type and the innermost llmdoctor frame),
-the slowest input and the peak memory of the process. The test suite runs a small campaign
+the slowest input, the peak memory of the kind's processes and the input that raised it most
+(an input that raises it by over 1 GiB counts as a crash). The test suite runs a small campaign
 (tests/fuzz/) with hypothesis; this command is the long one.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 MODEL = FIXTURES / "models" / "Qwen--Qwen3-8B"
 TIME_BOUND = 20.0                      # seconds one input may take
+MEMORY_BOUND_MIB = 1024                # how far one input may raise the process's peak memory
 
 NUMBERS = ["0", "-1", "1", "2", "7", "4096", "65536", "1e400", "-1e400", "inf", "-inf", "nan", "NaN", "1e-300",
            "9" * 400, "-" + "9" * 40, "0.5", "1.5", "90", "-0.2", "2147483648", "18446744073709551616", "abc", "",
@@ -140,6 +142,7 @@ def gen_machine(rnd: random.Random, tmp: Path) -> list[str]:
     return ["check", "--json", "--machine", str(path), str(MODEL)]
 
 
+LINE_CAP = 256 * 1024
 LOGS = sorted((FIXTURES / "logs").glob("*/*.log"))
 
 
@@ -159,6 +162,9 @@ def gen_log(rnd: random.Random, tmp: Path) -> list[str]:
             lines.insert(i, line * rnd.randint(2, 50))
         else:
             lines[i] = "".join(chr(rnd.randint(0, 0x2FF)) for _ in range(rnd.randint(0, 200)))
+        # a line mutated again and again grows geometrically (digits become 400-digit numbers, lines repeat):
+        # unbounded, the generator itself took 18.8 GiB; 256 KiB a line still overruns the reader's caps
+        lines[i] = lines[i][:LINE_CAP]
     path = tmp / "run.log"
     path.write_text("\n".join(lines), errors="replace")
     argv = ["logs", "--json", str(path)]
@@ -249,36 +255,85 @@ def run_one(argv: list[str], cwd: Path) -> tuple[int, float, str | None]:
     return code, time.perf_counter() - start, site
 
 
-def campaign(kinds: list[str], per_kind: int, seed: int, max_seconds: float, keep: Path | None = None) -> dict:
+def _peak_mib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def run_kind(kind: str, inputs: int, seed: str, max_seconds: float, keep: Path | None = None) -> dict:
+    """One kind's inputs in this process. Each input's rise of the process's peak memory is measured, so
+    the input that drove the peak is named (and kept); a rise over MEMORY_BOUND_MIB counts as a crash."""
+    rnd = random.Random(seed)
+    crashes: Counter = Counter()
+    examples: dict = {}
+    codes: Counter = Counter()
+    slowest = (0.0, None)
+    biggest = (0, None)
+    start = time.perf_counter()
+    n = 0
+    with tempfile.TemporaryDirectory() as tmp_root:
+        for n in range(1, inputs + 1):
+            tmp = Path(tempfile.mkdtemp(dir=tmp_root))
+            argv = KINDS[kind](rnd, tmp)
+            before = _peak_mib()
+            code, seconds, site = run_one(argv, tmp)
+            rise = _peak_mib() - before
+            if site is None and rise > MEMORY_BOUND_MIB:
+                site = f"over {MEMORY_BOUND_MIB} MiB"
+            codes[code] += 1
+            if site:
+                crashes[site] += 1
+                if site not in examples and keep is not None:     # the input files, to replay the crash
+                    shutil.copytree(tmp, keep / f"{kind}-{seed.replace(':', '-')}-{n}", dirs_exist_ok=True)
+                examples.setdefault(site, [a[:200] for a in argv[:60]])
+            if seconds > slowest[0]:
+                slowest = (seconds, argv[:12])
+            if rise > biggest[0]:
+                biggest = (rise, argv[:12])
+            shutil.rmtree(tmp, ignore_errors=True)
+            if time.perf_counter() - start > max_seconds:
+                break
+    return {"inputs": n, "exit_codes": dict(codes), "crashes": dict(crashes), "examples": examples,
+            "slowest_s": round(slowest[0], 3), "slowest_input": slowest[1], "peak_rss_mib": _peak_mib(),
+            "largest_rise_mib": biggest[0], "largest_rise_input": biggest[1],
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _worker(args):
+    return run_kind(*args)
+
+
+def _merge(parts: list[dict]) -> dict:
+    out = {"inputs": 0, "exit_codes": Counter(), "crashes": Counter(), "examples": {}, "slowest_s": 0.0,
+           "slowest_input": None, "peak_rss_mib": 0, "largest_rise_mib": 0, "largest_rise_input": None, "seconds": 0.0}
+    for r in parts:
+        out["inputs"] += r["inputs"]
+        out["exit_codes"].update({int(k): v for k, v in r["exit_codes"].items()})
+        out["crashes"].update(r["crashes"])
+        for site, ex in r["examples"].items():
+            out["examples"].setdefault(site, ex)
+        if r["slowest_s"] >= out["slowest_s"]:
+            out["slowest_s"], out["slowest_input"] = r["slowest_s"], r["slowest_input"]
+        if r["largest_rise_mib"] >= out["largest_rise_mib"]:
+            out["largest_rise_mib"], out["largest_rise_input"] = r["largest_rise_mib"], r["largest_rise_input"]
+        out["peak_rss_mib"] = max(out["peak_rss_mib"], r["peak_rss_mib"])
+        out["seconds"] = max(out["seconds"], r["seconds"])
+    out["exit_codes"], out["crashes"] = dict(out["exit_codes"]), dict(out["crashes"])
+    return out
+
+
+def campaign(kinds: list[str], per_kind: int, seed: int, max_seconds: float, keep: Path | None = None,
+             jobs: int = 1) -> dict:
+    """Each kind runs in fresh worker processes (so its peak memory is its own), `jobs` at a time, each
+    worker with its own share of the inputs and its own random stream."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
     report = {}
     for kind in kinds:
-        rnd = random.Random(f"{seed}:{kind}")
-        crashes: Counter = Counter()
-        examples: dict = {}
-        codes: Counter = Counter()
-        slowest = (0.0, None)
-        start = time.perf_counter()
-        n = 0
-        with tempfile.TemporaryDirectory() as tmp_root:
-            for n in range(1, per_kind + 1):
-                tmp = Path(tempfile.mkdtemp(dir=tmp_root))
-                argv = KINDS[kind](rnd, tmp)
-                code, seconds, site = run_one(argv, tmp)
-                codes[code] += 1
-                if site:
-                    crashes[site] += 1
-                    if site not in examples and keep is not None:     # the input files, to replay the crash
-                        shutil.copytree(tmp, keep / f"{kind}-{n}", dirs_exist_ok=True)
-                    examples.setdefault(site, [a[:200] for a in argv[:60]])
-                if seconds > slowest[0]:
-                    slowest = (seconds, argv[:12])
-                shutil.rmtree(tmp, ignore_errors=True)
-                if time.perf_counter() - start > max_seconds:
-                    break
-        report[kind] = {"inputs": n, "exit_codes": dict(codes), "crashes": dict(crashes), "examples": examples,
-                        "slowest_s": round(slowest[0], 3), "slowest_input": slowest[1],
-                        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-                        "seconds": round(time.perf_counter() - start, 1)}
+        shares = [per_kind // jobs + (1 if w < per_kind % jobs else 0) for w in range(jobs)]
+        tasks = [(kind, n, f"{seed}:{kind}" + (f":{w}" if jobs > 1 else ""), max_seconds, keep)
+                 for w, n in enumerate(shares) if n]
+        with ctx.Pool(len(tasks), maxtasksperchild=1) as pool:
+            report[kind] = _merge(pool.map(_worker, tasks, chunksize=1))
     return report
 
 
@@ -290,15 +345,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=float("inf"), help="per kind")
     ap.add_argument("--out", help="write the report as JSON here")
     ap.add_argument("--keep", help="copy the input files of each new crash site into this folder")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes per kind")
     a = ap.parse_args(argv)
     kinds = list(KINDS) if a.kinds == "all" else a.kinds.split(",")
     keep = Path(a.keep) if a.keep else None
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-    report = campaign(kinds, a.per_kind, a.seed, a.max_seconds, keep)
-    print(f"{'kind':10} {'inputs':>8} {'crashes':>8} {'slowest s':>10} {'peak MiB':>9}")
+    report = campaign(kinds, a.per_kind, a.seed, a.max_seconds, keep, max(1, a.jobs))
+    print(f"{'kind':10} {'inputs':>8} {'crashes':>8} {'slowest s':>10} {'peak MiB':>9} {'largest rise MiB':>17}")
     for kind, r in report.items():
-        print(f"{kind:10} {r['inputs']:8d} {sum(r['crashes'].values()):8d} {r['slowest_s']:10.2f} {r['peak_rss_mib']:9d}")
+        print(f"{kind:10} {r['inputs']:8d} {sum(r['crashes'].values()):8d} {r['slowest_s']:10.2f} {r['peak_rss_mib']:9d}"
+              f" {r['largest_rise_mib']:17d}")
         for site, count in sorted(r["crashes"].items(), key=lambda x: -x[1]):
             print(f"    {count:6d}  {site}\n            e.g. {r['examples'][site]}")
     if a.out:

@@ -213,6 +213,7 @@ def _fill_computed(info: ModelInfo, tally: ParamTally, roles: RoleBytes, dtype_b
     mtp_roles = RoleBytes() if info.quantization and "mtp" in info.quantization.unquantized_modules else roles
     weights.mtp = round(sum(layer_cost(p, mtp_roles)[0] for p in tally.mtp) + cost(tally.mtp_vocab, None, qname))
     weights.vision = round(cost(tally.vision or 0, None, qname))
+    weights.audio = round(cost(tally.audio or 0, None, qname))
     # per_layer_model_projection and its norm sit outside the layers (hf_role: "other").
     weights.other = round(cost(tally.final_norm + tally.per_layer_projection, None, qname))
     info.weights = weights

@@ -99,6 +99,7 @@ class WeightBreakdown:
     per_layer_experts: list[int] = field(default_factory=list)  # routed-expert share of each layer
     mtp: int = 0                               # MTP / nextn layers
     vision: int = 0                            # vision/audio towers and projectors
+    audio: int = 0                             # the audio tower's share of `vision` (vLLM can skip it alone)
     other: int = 0                             # norms and anything unattributed
 
 

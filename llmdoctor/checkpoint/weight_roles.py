@@ -13,6 +13,7 @@ from llmdoctor.checkpoint.spec import WeightBreakdown
 
 _VISION = re.compile(r"(^|\.)(visual|vision_tower|vision_model|vision_encoder|vision|image_newline|multi_modal_projector|"
                      r"mm_projector|embed_vision|audio_tower|audio|embed_audio|vit|siglip|mm)(\.|$)")
+_AUDIO = re.compile(r"(^|\.)(audio_tower|embed_audio|audio)(\.|$)|^a\.")
 _HF_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks|block)\.(\d+)\.")
 _HF_EMBED = re.compile(r"(embed_tokens|wte|tok_embeddings|word_embeddings|(^|\.)embeddings?\.weight)")
 _HF_HEAD = re.compile(r"^(lm_head|embed_out|output)\.|(^|\.)lm_head\.")
@@ -74,6 +75,8 @@ def breakdown(entries: Iterable[tuple[str, int]], num_layers: int, classify) -> 
             result.mtp += nbytes
         elif role == "vision":
             result.vision += nbytes
+            if _AUDIO.search(name):
+                result.audio += nbytes
         else:
             result.other += nbytes
     return result

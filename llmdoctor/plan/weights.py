@@ -37,7 +37,10 @@ def pp_split(num_layers: int, pp: int) -> list[range]:
 
 
 def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant: Optional[str] = None,
-                 load_mtp: bool = False, rope_cache: bool = True) -> RankWeights:
+                 load_mtp: bool = False, rope_cache: bool = True,
+                 skip_towers: frozenset[str] = frozenset()) -> RankWeights:
+    """`skip_towers`: the towers the engine does not build ("vision", "audio"), e.g. vLLM's at
+    --limit-mm-per-prompt 0 for all their modalities."""
     w = model.weights
     notes: list[str] = []
     scale = 1.0
@@ -55,7 +58,12 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
     per_layer = [int(b * layer_scale) for b in w.per_layer] or [0]
     embed = int(w.embedding * scale)
     head = int(w.lm_head * scale)
-    vision = int(w.vision * scale)
+    audio = min(w.audio, w.vision)
+    kept = (0 if "vision" in skip_towers else w.vision - audio) + (0 if "audio" in skip_towers else audio)
+    if kept < w.vision:
+        notes.append(f"{' and '.join(sorted(t for t in skip_towers if t != 'audio' or audio))} tower(s) not built "
+                     f"({(w.vision - kept) / 2**30:.2f} GiB of checkpoint weights not loaded)")
+    vision = int(kept * scale)
     mtp = int(w.mtp * layer_scale) if load_mtp else 0
     other = int(w.other * scale)
     rope = 0

@@ -35,12 +35,12 @@ def kv_dtype_bytes(kv_dtype: str, model_dtype: str, notes: list[str]) -> float:
     return 1
 
 
-def _activation(model: ModelInfo, tokens: int, num_reqs: int, tp: int, act_bytes: int, v1: bool) -> tuple[int, str]:
+def _activation(model: ModelInfo, tokens: int, num_reqs: int, tp: int, act_bytes: int, version: str) -> tuple[int, str]:
     """Peak torch memory of the profile run above the weights.
     Layer term: tokens * dtype * (3 * FFN width per rank + 2 * hidden), the MLP's gate/up output and
     activation dominating (fitted on vLLM issue 10517: Llama-3.1-8B, 2.07 and 2.99 GiB at 20k/29k tokens).
-    Sampler term: num_reqs * vocab * 36 B in V1 (fp32 logits, probs, sort values and int64 indices;
-    fitted on gpt-oss-120b, issue 23278), 8 B in V0."""
+    Sampler term (the profile run samples num_reqs dummy requests with top-k and top-p set;
+    vllm/v1/worker/gpu_model_runner.py _dummy_sampler_run): see SAMPLER_BYTES."""
     spec = model.spec
     hidden = spec.hidden_size
     moe = spec.moe
@@ -49,11 +49,58 @@ def _activation(model: ModelInfo, tokens: int, num_reqs: int, tp: int, act_bytes
     else:
         width = spec.intermediate_size or 4 * hidden
     layer = tokens * act_bytes * (3 * width // tp + 2 * hidden)
-    sampler = num_reqs * spec.vocab_size * (36 if v1 else 8)
-    why = (f"peak activation = {tokens} tokens x {act_bytes} B x (3 x {width // tp} + 2 x {hidden}) + "
-           f"{num_reqs} requests x {spec.vocab_size} vocab x {36 if v1 else 8} B (sampler) = "
-           f"{(layer + sampler) / GIB:.2f} GiB (modelled; vLLM measures it in its profile run)")
-    return layer + sampler, why
+    per_elem, after_forward = sampler_bytes(version, num_reqs)
+    sampler = num_reqs * spec.vocab_size * per_elem
+    if after_forward:
+        # the forward's intermediates are freed before the sampler runs; its hidden states stay
+        peak = max(layer, sampler + tokens * hidden * act_bytes)
+        how = "the larger of"
+    else:
+        peak = layer + sampler
+        how = "the sum of"
+    why = (f"peak activation = {how} {tokens} tokens x {act_bytes} B x (3 x {width // tp} + 2 x {hidden}) and "
+           f"{num_reqs} requests x {spec.vocab_size} vocab x {per_elem} B (sampler) = "
+           f"{peak / GIB:.2f} GiB (modelled; vLLM measures it in its profile run)")
+    return peak, why
+
+
+def sampler_bytes(version: str, num_reqs: int) -> tuple[int, bool]:
+    """Bytes per logit the profile run's sampler holds at its peak, and whether it is counted after the
+    forward pass (max) rather than on top of it (sum).
+    V0: 8 B. V1 before the Triton top-k/top-p kernel: 36 B, fitted on gpt-oss-120b (issue 23278; fp32
+    logits, probs, sorted values and int64 indices). From v0.18 with 8 or more requests, read from the
+    source: bf16 logits (2, held by the caller) + fp32 copy (4) + probs (4) + exponential noise (4), the
+    top-k/top-p mask applied in place (vllm/v1/sample/ops/topk_topp_triton.py) = 14 B; FlashInfer's
+    top-k-first path (the default from v0.2x) holds the same: fp32 logits, masked logits, probs."""
+    if not has("v1_engine", version):
+        return 8, False
+    if has("sampler_triton_topk", version) and num_reqs >= 8:
+        return 14, True
+    return 36, False
+
+
+def skipped_towers(settings: dict, version: str, model_type: str = "") -> frozenset[str]:
+    """Towers vLLM does not build: those whose modalities all have --limit-mm-per-prompt 0, or all with
+    --language-model-only (vllm/model_executor/models/interfaces.py · SupportsMultiModal._mark_tower_model)."""
+    if not has("mm_tower_skip", version):
+        return frozenset()
+    if settings.get("language_model_only"):
+        return frozenset({"vision", "audio"})
+    limits = settings.get("limit_mm_per_prompt")
+    if not isinstance(limits, dict):
+        return frozenset()
+
+    def zero(modality: str) -> bool:
+        value = limits.get(modality)
+        if isinstance(value, dict):
+            value = value.get("count")
+        return value == 0 and not isinstance(value, bool)
+    skipped = set()
+    if zero("image") and (zero("video") or model_type not in VIDEO_TOWERS):
+        skipped.add("vision")
+    if zero("audio"):
+        skipped.add("audio")
+    return frozenset(skipped)
 
 
 def _capture_sizes(max_size: int) -> int:
@@ -150,10 +197,11 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     num_reqs = min(int(s["max_num_seqs"]), T)
 
     online_quant = s.get("quantization") if model.quantization is None else None
-    rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp)
+    rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp,
+                      skip_towers=skipped_towers(s, version, model.model_type or ""))
     notes += rw.assumptions
     weights = rw.bytes_per_gpu
-    activation, why = _activation(model, T, num_reqs, tp, act_bytes, v1)
+    activation, why = _activation(model, T, num_reqs, tp, act_bytes, version)
     notes.append(why)
     multi = tp * pp > 1
     nccl_outside = has("nccl_outside_budget", version)

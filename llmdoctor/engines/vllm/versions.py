@@ -29,6 +29,14 @@ CHANGES: dict[str, Change] = {
     "nccl_outside_budget": Change(
         "0.11.0", "the init snapshot is taken after NCCL init: NCCL buffers leave the budget",
         "vllm/v1/worker/gpu_worker.py · Worker.init_device (v0.10.2 before NCCL, v0.11.0 after)"),
+    "mm_tower_skip": Change(
+        "0.16.0", "towers of modalities all at --limit-mm-per-prompt 0 are not built",
+        "vllm/model_executor/models/interfaces.py · SupportsMultiModal._mark_tower_model (absent in v0.11.0, "
+        "present in v0.16.0)"),
+    "sampler_triton_topk": Change(
+        "0.18.0", "top-k/top-p masked in place by a Triton kernel for 8+ requests (no sort of the vocab)",
+        "vllm/v1/sample/ops/topk_topp_triton.py, topk_topp_sampler.py · apply_top_k_top_p (absent in v0.16.0, "
+        "present in v0.18.0)"),
     "cudagraph_estimate_opt_in": Change(
         "0.18.0", "CUDA-graph memory estimate with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1",
         "vllm/envs.py; vllm/v1/worker/gpu_worker.py · determine_available_memory (v0.18.0)"),
