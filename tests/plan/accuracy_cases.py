@@ -149,6 +149,38 @@ def _club612(**extra):
                 enable_chunked_prefill=True, **extra)
 
 
+H200_RUNS = "benchmarks/vllm_memory/cases.json"
+H200_LOG = "fixtures/logs/vllm-h200/{}.log (vLLM 0.26.0 on the device's H200, dummy weights; benchmarks/vllm_memory)"
+
+
+@lru_cache(maxsize=None)
+def _h200(case_id: str):
+    """One case of benchmarks/vllm_memory/cases.json as vrun.py started it: vLLM 0.26.0, one H200, the LLM
+    class with `vllm serve`'s H200 defaults passed explicitly, FlashInfer's sampler off (not carried)."""
+    import json
+    case = json.load(open(H200_RUNS))[case_id]
+    flags = dict(case["kwargs"])
+    return make_plan(target_what_if("H200 SXM"), read_model(case["model"]),
+                     PlanRequest(engine="vllm", engine_version="0.26.0", flags=flags,
+                                 env={"VLLM_USE_FLASHINFER_SAMPLER": "0"}))
+
+
+def _h200_rows(case_id: str, inputs: str, weights: float, kv_gib: float, tokens: int, weights_gap: str = ""):
+    """Weights are held out (the weight model was not changed after these runs). The KV budget and tokens
+    were predicted within target before the runs (benchmarks/vllm_memory/heldout.md), but the V2 model
+    runner's budget was then modelled from vLLM's source after these logs were read: calibration now."""
+    url = H200_LOG.format(case_id)
+    run = f"device {case_id} H200 v0.26.0"
+    return [
+        Case(run, url, "vllm", "weights (GiB)", weights, lambda: _h200(case_id).weights.bytes_per_gpu / GIB, 3.0,
+             weights_gap, unit="GiB", role="held-out", inputs=inputs, known_gap=bool(weights_gap)),
+        Case(run, url, "vllm", "Available KV cache memory (GiB)", kv_gib,
+             lambda: _h200(case_id).kv_cache.available_bytes_per_gpu / GIB, 10.0, unit="GiB", inputs=inputs),
+        Case(run, url, "vllm", "GPU KV cache size (tokens)", tokens, lambda: _h200(case_id).kv_cache.tokens, 10.0,
+             inputs=inputs),
+    ]
+
+
 def _held_out(run, url, figure, value, compute, target, note="", unit="", **kw):
     return Case(run, url, "vllm", figure, value, compute, target, note, unit=unit, role="held-out", **kw)
 
@@ -271,6 +303,20 @@ CASES: list[Case] = [
               "hybrid GDN + attention, fp8 KV, prefix caching on; budget fed from the log",
               inputs="real config.json (nvidia NVFP4 variant; the run's checkpoint inferred from 'modelopt')"),
 ]
+
+# vLLM 0.26.0 on the device's H200 (fixtures/logs/vllm-h200/results.jsonl; targets set in benchmarks/vllm_memory/predict.py)
+CASES += _h200_rows("gemma3-1b", "real config.json", 1.96, 123.04, 7873400,
+                    "0.08 GiB above the modelled bytes: Gemma 3's second RoPE base (local layers) has its own 16 MiB "
+                    "cos/sin cache, not counted; the rest not traced")
+CASES += _h200_rows("phi4", "real config.json", 27.39, 97.06, 508383)
+CASES += _h200_rows("qwen3-30b-a3b-fp8", "real config.json", 29.08, 93.09, 1016752)
+CASES += _h200_rows("dsv2-lite", "real config.json", 29.34, 95.16, 3285008)
+CASES += _h200_rows("qwen25-7b-awq", "config typed from the published Qwen2.5-7B-Instruct-AWQ", 5.38, 119.1, 2230000,
+                    "0.18 GiB above the modelled AWQ bytes (packed int4, fp16 scales and zeros per 128-group); "
+                    "vLLM runs it as AWQ-Marlin on Hopper; the difference is not traced")
+CASES += _h200_rows("llama31-8b-eagle3", "real config.json + EAGLE-3 draft config typed from the published one",
+                    15.55, 108.35, 860704, "the EAGLE-3 drafter's weights (one layer, fc, 32k draft lm_head) are not "
+                    "counted")
 
 
 def error_pct(case: Case, value: float) -> Optional[float]:

@@ -37,6 +37,13 @@ CHANGES: dict[str, Change] = {
         "0.18.0", "top-k/top-p masked in place by a Triton kernel for 8+ requests (no sort of the vocab)",
         "vllm/v1/sample/ops/topk_topp_triton.py, topk_topp_sampler.py · apply_top_k_top_p (absent in v0.16.0, "
         "present in v0.18.0)"),
+    "v2_runner_default_some": Change(
+        "0.23.0", "model runner V2 by default for unquantized dense Llama, Mistral and Qwen3",
+        "vllm/config/vllm.py · VllmConfig._is_default_v2_model_runner_model (absent in v0.21.0, present in v0.23.0)"),
+    "v2_runner_default_dense": Change(
+        "0.26.0", "model runner V2 by default for every dense, non-hybrid generating model (and a few MoE)",
+        "vllm/config/vllm.py · _is_default_v2_model_runner_model, DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES "
+        "(v0.23.0: an allow-list of three; v0.26.0: any model that is not MoE, hybrid or attention-free)"),
     "cudagraph_estimate_opt_in": Change(
         "0.18.0", "CUDA-graph memory estimate with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1",
         "vllm/envs.py; vllm/v1/worker/gpu_worker.py · determine_available_memory (v0.18.0)"),
