@@ -92,6 +92,34 @@ def vllm_rows() -> list[dict]:
     return rows
 
 
+# vLLM 0.26.0 memory runs (benchmarks/vllm_memory, vrun.py): decode at batch 1 after a 512-token prompt. Their
+# roles were fixed when the cases were chosen (before the runs); their prefill is a prefix-cache hit (vrun.py
+# repeats the prompt with caching on), so it is not a row.
+VRUN_ROLE = {"gemma3-1b": "held-out", "phi4": "held-out", "qwen3-30b-a3b-fp8": "held-out", "qwen25-7b-awq": "held-out",
+             "dsv2-lite": "calibration",          # the same case as the speed run above
+             "llama31-8b-eagle3": "excluded"}
+VRUN_NOTE = {"llama31-8b-eagle3": "speculative decoding with dummy weights: drafts are never accepted"}
+
+
+def vrun_rows() -> list[dict]:
+    rows = []
+    cases = json.load(open(os.path.join(ROOT, "benchmarks", "vllm_memory", "cases.json")))
+    for line in open(os.path.join(ROOT, "fixtures", "logs", "vllm-h200", "results.jsonl")):
+        r = json.loads(line)
+        cid = r["case"]
+        if r.get("rc") != 0 or "decode_tok_s" not in r:
+            continue
+        rows.append(dict(id=f"vllm-h200-vrun-{cid}-decode-b1-c640-p0", role=VRUN_ROLE[cid], engine="vllm",
+                         engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="", gpu_bandwidth_gbs="",
+                         model=cases[cid]["model"], file_type="",
+                         flags=json.dumps({"max_model_len": r["kwargs"]["max_model_len"], "max_num_seqs": 64}),
+                         metric="decode", batch=1, context=640, prompt=0, measured=r["decode_tok_s"],
+                         source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
+                         command=f"PYTHONPATH=/tmp/site python3 vrun.py WORKDIR benchmarks/vllm_memory/cases.json {cid}",
+                         log=f"fixtures/logs/vllm-h200/{cid}.log", note=VRUN_NOTE.get(cid, "")))
+    return rows
+
+
 def llamacpp_rows() -> list[dict]:
     rows = []
     bench = []
@@ -155,7 +183,7 @@ def public_rows() -> list[dict]:
 
 
 def main() -> None:
-    rows = vllm_rows() + llamacpp_rows() + public_rows()
+    rows = vllm_rows() + vrun_rows() + llamacpp_rows() + public_rows()
     with open(os.path.join(HERE, "runs.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLS)
         w.writeheader()
