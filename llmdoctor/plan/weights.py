@@ -38,9 +38,10 @@ def pp_split(num_layers: int, pp: int) -> list[range]:
 
 def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant: Optional[str] = None,
                  load_mtp: bool = False, rope_cache: bool = True,
-                 skip_towers: frozenset[str] = frozenset()) -> RankWeights:
+                 skip_towers: frozenset[str] = frozenset(), expert_scale: float = 1.0) -> RankWeights:
     """`skip_towers`: the towers the engine does not build ("vision", "audio"), e.g. vLLM's at
-    --limit-mm-per-prompt 0 for all their modalities."""
+    --limit-mm-per-prompt 0 for all their modalities. `expert_scale`: routed-expert bytes as the engine
+    lays them out over the checkpoint's (padding of quantized kernels)."""
     w = model.weights
     notes: list[str] = []
     scale = 1.0
@@ -55,7 +56,8 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
         layer_scale = 1.0 / DTYPE_BYTES.get(ckpt, 2)
         notes.append("online --quantization fp8: decoder-layer weights counted at 1 byte per parameter "
                      "(norms, embeddings, lm_head and vision tower stay in the model dtype)")
-    per_layer = [int(b * layer_scale) for b in w.per_layer] or [0]
+    experts = list(w.per_layer_experts) + [0] * (len(w.per_layer) - len(w.per_layer_experts))
+    per_layer = [int((b + e * (expert_scale - 1)) * layer_scale) for b, e in zip(w.per_layer, experts)] or [0]
     embed = int(w.embedding * scale)
     head = int(w.lm_head * scale)
     audio = min(w.audio, w.vision)

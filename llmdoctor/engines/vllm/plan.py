@@ -133,6 +133,24 @@ def skipped_towers(settings: dict, version: str, model_type: str = "") -> frozen
     return frozenset(skipped)
 
 
+def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
+    """MXFP4 experts as vLLM lays them out on NVIDIA GPUs: hidden rounded up to 256 and the per-rank
+    intermediate to 128 (vllm/model_executor/layers/fused_moe/oracle/mxfp4.py
+    mxfp4_round_up_hidden_size_and_intermediate_size, Marlin; TRT-LLM rounds both to 256). On Hopper the
+    Triton backend's swizzled layout came out the same size in three gpt-oss runs (vLLM 0.10.1, 0.14.1,
+    0.19.0 on H100: calibration)."""
+    moe, q = model.spec.moe, model.quantization
+    if not (moe and q and q.method == "mxfp4" and moe.expert_intermediate_size) or getattr(gpu, "vendor", "nvidia") != "nvidia":
+        return 1.0, ""
+    h, i = model.spec.hidden_size, max(1, moe.expert_intermediate_size // tp)
+    cc = getattr(gpu, "cc_major", None) or 9
+    ih = 256 if cc >= 10 else 128
+    hp, ip = -(-h // 256) * 256, -(-i // ih) * ih
+    scale = hp * ip / (h * i)
+    return scale, (f"MXFP4 experts padded to hidden {hp} x intermediate {ip} per rank (from {h} x {i}): "
+                   f"x{scale:.3f} expert bytes")
+
+
 def _capture_sizes(max_size: int) -> int:
     """Number of CUDA graphs vLLM captures by default: 1, 2, 4, then steps of 8 to 256, then 16."""
     sizes = [s for s in [1, 2, 4] + list(range(8, 256, 8)) + list(range(256, max_size + 1, 16)) if s <= max_size]
@@ -227,8 +245,11 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     num_reqs = min(int(s["max_num_seqs"]), T)
 
     online_quant = s.get("quantization") if model.quantization is None else None
+    expert_scale, why_pad = mxfp4_expert_scale(model, tp, gpu0)
+    if why_pad:
+        notes.append(why_pad)
     rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp,
-                      skip_towers=skipped_towers(s, version, model.model_type or ""))
+                      skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale)
     notes += rw.assumptions
     weights = rw.bytes_per_gpu
     v2 = v1 and uses_v2_runner(model, version, request.env, method)
