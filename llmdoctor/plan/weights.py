@@ -38,10 +38,12 @@ def pp_split(num_layers: int, pp: int) -> list[range]:
 
 def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant: Optional[str] = None,
                  load_mtp: bool = False, rope_cache: bool = True,
-                 skip_towers: frozenset[str] = frozenset(), expert_scale: float = 1.0) -> RankWeights:
+                 skip_towers: frozenset[str] = frozenset(), expert_scale: float = 1.0,
+                 extra_last_stage: int = 0) -> RankWeights:
     """`skip_towers`: the towers the engine does not build ("vision", "audio"), e.g. vLLM's at
     --limit-mm-per-prompt 0 for all their modalities. `expert_scale`: routed-expert bytes as the engine
-    lays them out over the checkpoint's (padding of quantized kernels)."""
+    lays them out over the checkpoint's (padding of quantized kernels). `extra_last_stage`: bytes per rank
+    the engine adds on the last pipeline stage (a speculative drafter's own weights)."""
     w = model.weights
     notes: list[str] = []
     scale = 1.0
@@ -81,9 +83,9 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
         if i == 0:
             b += embed // tp + vision // tp        # vocab-parallel embedding; tower sharded by TP
         if i == pp - 1:
-            b += head // tp + mtp // tp
+            b += head // tp + mtp // tp + extra_last_stage
         per_stage.append(b)
-    total = sum(per_layer) + embed + head + vision + mtp + other
+    total = sum(per_layer) + embed + head + vision + mtp + other + extra_last_stage * tp
     details = WeightBreakdown(embedding=embed, lm_head=head, layers=sum(per_layer), vision=vision, mtp=mtp,
                               other=other, rope_cache_per_rank=rope, dtype_scale=scale)
     if model.weights_computed:

@@ -133,6 +133,22 @@ def skipped_towers(settings: dict, version: str, model_type: str = "") -> frozen
     return frozenset(skipped)
 
 
+def eagle_drafter_params(model: ModelInfo, method: str) -> int:
+    """Parameters of an EAGLE / EAGLE-3 drafter of the target's shape (vllm/model_executor/models/
+    llama_eagle.py, llama_eagle3.py): one decoder layer (EAGLE-3's attention takes the embedding and the
+    hidden state side by side: 2 x hidden into qkv) and the fc that folds the target's hidden states
+    (2 x hidden -> hidden for EAGLE, 3 x hidden -> hidden for EAGLE-3). The drafter's embedding and
+    lm_head are the target's. A measured EAGLE-3 Llama-3.1-8B drafter: 0.56 GiB (vLLM 0.26.0, H200)."""
+    spec = model.spec
+    h = spec.hidden_size
+    hd = spec.head_dim or h // max(1, spec.num_attention_heads or 1)
+    nh, nkv = spec.num_attention_heads or 1, spec.num_kv_heads or spec.num_attention_heads or 1
+    inner = spec.intermediate_size or 4 * h
+    width = 2 * h if method == "eagle3" else h
+    qkv = width * (nh + 2 * nkv) * hd
+    return qkv + nh * hd * h + 3 * h * inner + (3 if method == "eagle3" else 2) * h * h
+
+
 def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
     """MXFP4 experts as vLLM lays them out on NVIDIA GPUs: hidden rounded up to 256 and the per-rank
     intermediate to 128 (vllm/model_executor/layers/fused_moe/oracle/mxfp4.py
@@ -221,9 +237,11 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     # EAGLE / EAGLE-3 drafters: one decoder layer of the target's attention shape unless the draft
     # config says more (not read here); its KV is allocated beside the target's.
     draft_layers = 1 if method in ("eagle", "eagle3") else 0
+    draft_bytes = eagle_drafter_params(model, method) * act_bytes if draft_layers else 0
     if draft_layers:
-        notes.append(f"{method} drafter: 1 attention layer of the target's shape counted in the KV cache "
-                     "(its weights, a few hundred MB, are not)")
+        notes.append(f"{method} drafter: 1 decoder layer of the target's shape, its KV counted in the KV cache and "
+                     f"its weights ({draft_bytes / GIB:.2f} GiB with the fc projection; embedding and lm_head shared "
+                     "with the target) in the weights")
     if is_mtp and not model.spec.mtp_layers:
         problems.append(f"speculative method {method} but the model has no MTP layers")
 
@@ -249,7 +267,8 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     if why_pad:
         notes.append(why_pad)
     rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp,
-                      skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale)
+                      skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale,
+                      extra_last_stage=draft_bytes // tp)
     notes += rw.assumptions
     weights = rw.bytes_per_gpu
     v2 = v1 and uses_v2_runner(model, version, request.env, method)
