@@ -28,6 +28,7 @@ FILE_ACCESS_ALLOWED = {
     "diagnose/config.py": "loads llmdoctor.toml / pyproject.toml",
     "diagnose/docs.py": "generates docs/rules/ (a developer command)",
     "diagnose/rule_cache.py": "keeps checked rules between runs in the user's cache directory",
+    "diagnose/cel_budget.py": "reads /proc/self/statm: its own address space, to cap what a forked child adds",
 }
 NO_FILE_ACCESS = ("plan/", "engines/", "render/", "diagnose/")
 FILE_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "iterdir", "glob", "rglob",

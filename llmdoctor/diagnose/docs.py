@@ -174,6 +174,33 @@ if __name__ == "__main__":
         print(p)
 
 
+def budget_problems(rules) -> list[str]:
+    """Each rule's condition on each of its examples' facts (set on an empty document), under the CEL
+    budget that `check` applies to the user's rules: a condition over it is a problem of its file."""
+    from llmdoctor.diagnose.cel_budget import map_bounded, over_budget_reason
+    from llmdoctor.diagnose.engine import _Env, evaluate
+    from llmdoctor.diagnose.schema import set_fact, skeleton_document
+
+    def env_for(example):
+        doc = skeleton_document()
+        for path, value in (example.facts if example else {}).items():
+            if not path.startswith("derived."):
+                try:
+                    set_fact(doc, path, value)
+                except (KeyError, IndexError, TypeError, ValueError):
+                    pass                            # a path the empty document cannot hold: left unset
+        return _Env(doc)
+    pairs = [(rule, ex) for rule in rules if rule.kind == "condition" for ex in [None] + list(rule.examples)]
+    over = object()
+    results = map_bounded(lambda pair: evaluate(pair[0], env_for(pair[1])).status, pairs, lambda _: over)
+    out = []
+    for (rule, ex), result in zip(pairs, results):
+        if result is over:
+            which = "on empty facts" if ex is None else f"on example '{ex.name}'"
+            out.append(f"{rule.path}: condition {which}: {over_budget_reason()}")
+    return out
+
+
 def rules_listing(extra_dirs=(), as_json: bool = False, check: bool = False) -> tuple[str, int]:
     """(text, exit code) for `llmdoctor rules`. With check: every problem as file:line:col, exit 2."""
     import json
@@ -186,7 +213,8 @@ def rules_listing(extra_dirs=(), as_json: bool = False, check: bool = False) -> 
             if not Path(d).is_dir():
                 problems.append(f"{d}: rules directory not found")
                 continue
-            problems += [str(p) for p in load_rules_dir(Path(d))[1]]
+            rules, found = load_rules_dir(Path(d))
+            problems += [str(p) for p in found] + budget_problems(rules)
         return ("\n".join(problems) if problems else "all rules compile and read only known facts"), (2 if problems else 0)
     rules = load_rules(list(extra_dirs)) + _log_rules()
     if as_json:

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from llmdoctor.diagnose.cel_budget import map_bounded, over_budget_reason
 from llmdoctor.diagnose.config import DiagnoseConfig
 from llmdoctor.diagnose.derived import compute, flags_of, launch_env, to_dict
 from llmdoctor.diagnose.functions import NullInput, bound_functions
@@ -198,6 +199,11 @@ def evaluate(rule: Rule, env: _Env, severity: Optional[str] = None) -> Outcome:
     return Outcome(rule.code, "fired", finding=finding)
 
 
+def is_shipped(rule: Rule) -> bool:
+    from llmdoctor.resources import rules_dir
+    return rule.path.parent.resolve() == rules_dir().resolve()
+
+
 def run_rules(document: dict, config: Optional[DiagnoseConfig] = None, *, model: Any = None,
               rules: Optional[list[Rule]] = None, derived_out: Optional[dict] = None) -> list[Finding]:
     """Evaluate every rule on the facts document; findings sorted by severity, then code.
@@ -221,11 +227,17 @@ def run_rules_detailed(document: dict, config: Optional[DiagnoseConfig] = None, 
         derived_out.update(env.doc["derived"])
     by_code = {r.code: r for r in rules}
     outcomes = []
+    users = []
     for rule in rules:
         if rule.code in config.ignore:
             outcomes.append(Outcome(rule.code, "ignored"))
-            continue
-        outcomes.append(evaluate(rule, env, config.severity.get(rule.code)))
+        elif is_shipped(rule):
+            outcomes.append(evaluate(rule, env, config.severity.get(rule.code)))
+        else:
+            users.append(rule)
+    # the user's own rule files: each condition under a time and memory budget (cel_budget.py)
+    outcomes += map_bounded(lambda r: evaluate(r, env, config.severity.get(r.code)), users,
+                            lambda r: Outcome(r.code, "error", over_budget_reason()))
     errors = [o for o in outcomes if o.status == "error"]
     if errors and "LD001" in by_code and "LD001" not in config.ignore:
         meta = by_code["LD001"]

@@ -6,8 +6,10 @@ segment; dict[str, X] fields accept any key; fields typed ``Any`` accept anythin
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -142,4 +144,63 @@ def root_type(name: str) -> Any:
     return {"model": ModelInfo, "plan": Plan, "command": LaunchCommand}.get(name)
 
 
-__all__ = ["Node", "document_schema", "resolve", "split_path", "all_paths", "skeleton", "ROOTS", "field"]
+def skeleton_document() -> dict:
+    """A facts document with every root present and empty: what a rule's example facts are set on when
+    no recorded machine is at hand (`rules --check`)."""
+    from llmdoctor.diagnose.derived import Derived
+    from llmdoctor.facts import Machine
+    return {"schema_version": 1, "tool": {"name": "llmdoctor", "version": ""}, "machine": skeleton(Machine),
+            "model": None, "plan": None, "command": None, "derived": skeleton(Derived), "cluster": None}
+
+
+_SEG = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
+
+
+def set_fact(doc: dict, path: str, value: Any) -> None:
+    """Set `path` in the document, creating skeletons for null dataclass records on the way."""
+    segs = [(m.group(1), m.group(2)) for m in _SEG.finditer(path)]
+    _set(doc, document_schema(), segs, value)
+
+
+def _set(node: Any, schema, segs, value) -> None:
+    (name, index), rest = segs[0], segs[1:]
+    if index is not None:                       # a list position or every element
+        targets = range(len(node)) if index == "*" else [int(index)]
+        for i in targets:
+            if not rest:
+                node[i] = copy.deepcopy(value)
+            else:
+                if node[i] is None and schema.item is not None and schema.item.cls is not None:
+                    node[i] = skeleton(schema.item.cls)
+                _set(node[i], schema.item, rest, value)
+        return
+    child = schema.child(name) if schema is not None and schema.kind == "struct" else None
+    if schema is not None and schema.kind == "map":
+        child = schema.item
+    if not rest:
+        node[name] = _complete(child, copy.deepcopy(value))
+        return
+    if node.get(name) is None:
+        nxt_is_index = rest[0][1] is not None
+        if nxt_is_index:
+            node[name] = []
+        elif child is not None and child.cls is not None:
+            node[name] = skeleton(child.cls)
+        else:
+            node[name] = {}
+    _set(node[name], child if child is not None else schema, rest, value)
+
+
+def _complete(schema, value):
+    """A dict or list of dicts given for a dataclass record gets every field the real document has."""
+    if schema is None:
+        return value
+    if schema.kind == "struct" and schema.cls is not None and isinstance(value, dict):
+        return {**skeleton(schema.cls), **value}
+    if schema.kind == "list" and isinstance(value, list):
+        return [_complete(schema.item, v) for v in value]
+    return value
+
+
+
+__all__ = ["Node", "document_schema", "resolve", "split_path", "all_paths", "skeleton", "skeleton_document", "set_fact", "ROOTS", "field"]
