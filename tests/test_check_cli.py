@@ -54,7 +54,7 @@ def test_severity_override_turns_a_warning_into_an_error():
 
 
 def test_recommended_command_is_what_the_rules_read_when_none_is_given():
-    doc = json.loads(check(str(MODELS / "Qwen--Qwen3-8B"), "--gpu", "RTX 4090", "--json").stdout)
+    doc = json.loads(check(str(MODELS / "Qwen--Qwen3-8B"), "--gpu", "L4", "--json").stdout)
     assert doc["command"]["origin"] == "recommended"
     assert doc["command"]["argv"] == doc["plan"]["command"]
     assert doc["plan"]["details"]["engine_defaults"]["fits"] is False     # bf16 KV at 40,960 would not

@@ -125,10 +125,7 @@ def command_source(command, user_env: Mapping[str, str], revision: Optional[str]
             ref = command.flags.get("hf_repo")
     if not ref:
         return None
-    env = {**user_env, **command.env}
-    volumes = list(command.docker.volumes) if command.docker else []
-    if command.docker:
-        env = _container_caches(command, volumes, user_env)
+    env, volumes = _command_env(command, user_env)
     rev = command.flags.get("revision") or revision
     rev = str(rev) if rev else None
     try:
@@ -139,6 +136,30 @@ def command_source(command, user_env: Mapping[str, str], revision: Optional[str]
             raise
         extra = () if command.docker else tuple(sorted(command.env.items()))
         return replace(remote, local_miss=str(exc), env=extra)
+
+
+def _command_env(command, user_env: Mapping[str, str]) -> tuple[dict, list]:
+    """The environment and bind mounts the engine of `command` resolves model names in."""
+    volumes = list(command.docker.volumes) if command.docker else []
+    env = _container_caches(command, volumes, user_env) if command.docker else {**user_env, **command.env}
+    return env, volumes
+
+
+def draft_path(command, user_env: Mapping[str, str]) -> Optional[str]:
+    """A local path to the separate draft model `command` names (EAGLE heads, draft models), found the
+    way its engine finds models; None when it names none or the draft is not here (drafts are never read
+    remotely: the plan then assumes the drafter of the target's shape and says so)."""
+    from llmdoctor import engines
+    spec = engines.get(command.engine)
+    ref = spec.draft_model_of(command.flags)
+    if not ref:
+        return None
+    env, volumes = _command_env(command, user_env)
+    store = "path" if spec.model_store == "llamacpp-hf" else spec.model_store
+    try:
+        return locate(str(ref), store, env, volumes=volumes).path
+    except NotFound:
+        return None
 
 
 def _remote_for(ref: str, store: str, revision: Optional[str]) -> Optional[Source]:

@@ -36,28 +36,34 @@ class Inputs:
     machine: Any                    # facts.Machine
     model: Any                      # checkpoint.spec.ModelInfo or None
     command: Any                    # plan.records.LaunchCommand or None
+    draft: Any = None               # checkpoint.spec.ModelInfo of the command's separate draft model, when here
 
 
 def gather(intent: Intent) -> Inputs:
     """The model is read where it is: a path, a cache, or remotely (headers only; app/model_ref.py). A GGUF
     repo named without a quant is weighed quant by quant on the probed machine (app/quant_choice.py)."""
     import os
-    from llmdoctor.app.model_ref import command_source, probe_path, read_source, resolve_arg
-    command = source = None
+    from llmdoctor.app.model_ref import command_source, draft_path, probe_path, read_source, resolve_arg
+    command = source = draft = None
     if intent.launch:
         from llmdoctor.engines.command import parse_command
         command = parse_command(list(intent.launch))
         if not intent.model_path:
             source = command_source(command, os.environ, intent.revision)
+        where_draft = draft_path(command, os.environ)
+        if where_draft:
+            from llmdoctor.checkpoint import read_model
+            draft = read_model(where_draft)
     if intent.model_path:
         source = resolve_arg(intent.model_path, intent.revision, os.environ)
     where = probe_path(source, os.environ)
     if source is not None and source.choose:
         from llmdoctor.app.quant_choice import chooser
         machine = _machine(intent, where)
-        return Inputs(machine=machine, model=read_source(source, os.environ, chooser(intent, machine)), command=command)
+        return Inputs(machine=machine, model=read_source(source, os.environ, chooser(intent, machine)), command=command,
+                      draft=draft)
     model = read_source(source, os.environ) if source is not None else None
-    return Inputs(machine=_machine(intent, where), model=model, command=command)
+    return Inputs(machine=_machine(intent, where), model=model, command=command, draft=draft)
 
 
 def _machine(intent: Intent, model_path: Optional[str]):
@@ -111,7 +117,7 @@ def request_for(engine: str, intent: Intent, inputs: Inputs):
         from llmdoctor.engines.command import image_version
         version = image_version(cmd)
     return PlanRequest(engine=engine, engine_version=version, flags=flags,
-                       env=dict(cmd.env) if cmd else {}, command=cmd)
+                       env=dict(cmd.env) if cmd else {}, command=cmd, draft=inputs.draft if cmd else None)
 
 
 def _visible(command) -> Optional[str]:

@@ -49,6 +49,7 @@ class Engine:
     log_figures: Callable[[dict, Any], list] = lambda facts, plan: []   # (log facts, Plan) -> [(figure, unit, planned, logged)]
     check_config: Callable[[dict, Optional[str], dict], list] = lambda flags, version, env: []
     flag_value_ok: Callable[[str, Any], bool] = lambda name, value: True   # could the engine have started with it?
+    draft_model_of: Callable[[dict], Optional[str]] = lambda flags: None   # (flags) -> a separate draft model it loads
     # (flags, version, env) -> CommandIssues: what its config validation refuses after parsing
 
     def match(self, argv: list[str]) -> Optional[tuple[int, str]]:

@@ -302,6 +302,7 @@ class PlanRequest:
     flags: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     command: Optional[LaunchCommand] = None
+    draft: Any = None                       # checkpoint.spec.ModelInfo of a separate draft model, when read
 
 
 @dataclass

@@ -20,7 +20,7 @@ def in_repo_root(monkeypatch):
 
 
 def app_for(**intent) -> LLMDoctorApp:
-    defaults = dict(model_path=QWEN3_8B, engines=["vllm"], gpu="RTX 4090")
+    defaults = dict(model_path=QWEN3_8B, engines=["vllm"], gpu="L4")   # bf16 KV does not fit 40,960 tokens here
     defaults.update(intent)
     return LLMDoctorApp(make_loader(Intent(**defaults), None))
 

@@ -15,6 +15,18 @@ def _kv_dtype(flags, env):
     return flags.get("kv_cache_dtype", "auto")
 
 
+def _draft_model(flags):
+    """The model of --speculative-config that vLLM loads beside the target (EAGLE heads, draft models);
+    MTP and n-gram methods load none."""
+    sc = flags.get("speculative_config")
+    if not isinstance(sc, dict) or not isinstance(sc.get("model"), str):
+        return None
+    method = str(sc.get("method") or "")
+    if method.endswith("mtp") or method in ("ngram", "ngram_gpu", "suffix"):
+        return None
+    return sc["model"]
+
+
 def _log_figures(f, plan):
     kv = plan.kv_cache
     rows = [("available KV memory", "bytes", kv.available_bytes_per_gpu, f.get("available_kv_bytes")),
@@ -42,7 +54,7 @@ ENGINE = Engine(
         r"shm_broadcast|fa_utils\.py|EngineCore|VllmWorker|Setting attention block size|SpecDecoding metrics|"
         r"Avg generation throughput", re.I),
     log_process_prefix=True, check_config=lazy("llmdoctor.engines.vllm.config_checks", "check_config"),
-    context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
+    context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures, draft_model_of=_draft_model,
     programs=(Program(names=("vllm",), then=("serve",)), Program(module="vllm.entrypoints")),
     images=((re.compile(r"(^|/)vllm-openai(:|$)|(^|/)vllm/vllm"), ("vllm", "serve")),),
     log_fact_flags=("max_model_len", "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization",

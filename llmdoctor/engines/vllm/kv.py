@@ -13,6 +13,8 @@ Sources (vllm-project/vllm):
 """
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -54,6 +56,7 @@ class KvSettings:
     num_spec: int = 0
     mtp_layers: int = 0            # draft MTP layers that join the KV groups
     draft_layers: int = 0          # EAGLE-style drafter layers (a separate small model) that join them
+    draft_model: Optional[ModelInfo] = None   # the drafter read from disk: its own layers' shapes join instead
     pp: int = 1
     disable_hybrid: bool = False
 
@@ -114,10 +117,16 @@ def _stage_specs(model: ModelInfo, s: KvSettings, layers: list, last: bool) -> l
         first = next((l for l in model.spec.layers if l.kind in (FULL, MLA)), None)
         if first is not None and last and (s.mtp_layers or s.draft_layers):
             full_template = _stage_specs(model, s, [first], last=False)[0]
+    if last and s.draft_model is not None:
+        # a drafter read from disk: its own attention layers join the same cache (vllm/v1/spec_decode/)
+        plain = dataclasses.replace(s, draft_model=None, mtp_layers=0, draft_layers=0)
+        for spec in _stage_specs(s.draft_model, plain, list(s.draft_model.spec.layers), last=False):
+            spec.draft = True
+            out.append(spec)
     if last and full_template is not None:
         # MTP and EAGLE drafter layers are ordinary attention layers of the target's shape, marked is_draft
         # (vllm/v1/spec_decode/eagle.py; the drafter's KV joins the same cache).
-        for _ in range(s.mtp_layers + s.draft_layers):
+        for _ in range(s.mtp_layers + (0 if s.draft_model is not None else s.draft_layers)):
             out.append(LayerKv(full_template.kind, full_template.bytes_per_token, draft=True))
     return out
 

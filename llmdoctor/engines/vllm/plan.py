@@ -149,6 +149,17 @@ def eagle_drafter_params(model: ModelInfo, method: str) -> int:
     return qkv + nh * hd * h + 3 * h * inner + (3 if method == "eagle3" else 2) * h * h
 
 
+def draft_weight_bytes(draft: ModelInfo, method: str, act_bytes: int) -> int:
+    """What vLLM loads for a drafter read from disk: every tensor of its checkpoint (an EAGLE head without
+    an embedding or lm_head shares the target's); from a config alone, an EAGLE head is its layers and fc,
+    a draft model all its weights."""
+    if not draft.weights_computed and draft.weight_bytes:
+        return int(draft.weight_bytes)
+    if method in ("eagle", "eagle3"):
+        return eagle_drafter_params(draft, method) * max(1, draft.spec.num_layers) * act_bytes
+    return int(draft.weight_bytes or 0)
+
+
 def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
     """MXFP4 experts as vLLM lays them out on NVIDIA GPUs: hidden rounded up to 256 and the per-rank
     intermediate to 128 (vllm/model_executor/layers/fused_moe/oracle/mxfp4.py
@@ -234,14 +245,24 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         num_spec = int(spec_cfg.get("num_speculative_tokens") or 0)
     is_mtp = bool(method) and (method in MTP_METHODS or method.endswith("_mtp"))
     mtp_layers = model.spec.mtp_layers if is_mtp else 0
-    # EAGLE / EAGLE-3 drafters: one decoder layer of the target's attention shape unless the draft
-    # config says more (not read here); its KV is allocated beside the target's.
-    draft_layers = 1 if method in ("eagle", "eagle3") else 0
-    draft_bytes = eagle_drafter_params(model, method) * act_bytes if draft_layers else 0
-    if draft_layers:
-        notes.append(f"{method} drafter: 1 decoder layer of the target's shape, its KV counted in the KV cache and "
-                     f"its weights ({draft_bytes / GIB:.2f} GiB with the fc projection; embedding and lm_head shared "
-                     "with the target) in the weights")
+    # A separate drafter (EAGLE heads, a draft model): its layers' KV joins the target's cache and its
+    # weights load on the last stage. Read from its checkpoint when it is here; else an EAGLE drafter of
+    # the target's shape is assumed.
+    draft = request.draft if spec_cfg and not is_mtp and method not in ("ngram", "ngram_gpu", "suffix") else None
+    draft_layers, draft_bytes = 0, 0
+    if draft is not None:
+        draft_layers = draft.spec.num_layers
+        draft_bytes = draft_weight_bytes(draft, method, act_bytes)
+        notes.append(f"{method} drafter read from {draft.path}: {draft_layers} layer(s), their KV in the KV cache, "
+                     f"{draft_bytes / GIB:.2f} GiB of weights")
+    elif method in ("eagle", "eagle3"):
+        draft_layers = 1
+        draft_bytes = eagle_drafter_params(model, method) * act_bytes
+        notes.append(f"{method} drafter not read: assumed 1 decoder layer of the target's shape, its KV counted in "
+                     f"the KV cache and its weights ({draft_bytes / GIB:.2f} GiB with the fc projection; embedding "
+                     "and lm_head shared with the target) in the weights")
+    elif spec_cfg and not is_mtp and spec_cfg.get("model"):
+        notes.append(f"draft model {spec_cfg.get('model')} not found here: its weights and KV are not counted")
     if is_mtp and not model.spec.mtp_layers:
         problems.append(f"speculative method {method} but the model has no MTP layers")
 
@@ -325,7 +346,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                     state_dtype_bytes=DTYPE_BYTES.get(mamba_dtype, 2), ssm_dtype_bytes=ssm_bytes,
                     max_model_len=M, max_num_batched_tokens=T, block_size=int(s.get("block_size") or 16),
                     user_block_size="block_size" in flags, mamba_cache_mode=str(s.get("mamba_cache_mode") or "none"),
-                    num_spec=num_spec, mtp_layers=mtp_layers, pp=pp, draft_layers=draft_layers,
+                    num_spec=num_spec, mtp_layers=mtp_layers, pp=pp, draft_layers=draft_layers, draft_model=draft,
                     disable_hybrid=bool(s.get("disable_hybrid_kv_cache_manager")))
     kv = plan_kv(model, ks, max(available, 0))
     if auto_fit and kv.estimated_max_model_len is not None:
