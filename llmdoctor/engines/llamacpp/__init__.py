@@ -43,4 +43,5 @@ ENGINE = Engine(
     flag_value_ok=lazy("llmdoctor.engines.llamacpp.memory", "log_flag_ok"),
     runs_gguf=True, model_store="llamacpp-hf", binaries=("llama-server", "llama-cli", "llama.cpp"), context_of=_context,
     kv_dtype_of=_kv_dtype, log_figures=log_figures,
+    draft_model_of=lambda flags: flags.get("model_draft") if isinstance(flags.get("model_draft"), str) else None,
 )

@@ -56,6 +56,8 @@ _SPEC: dict[str, tuple[tuple[str, ...], str]] = {
     "model_draft": (("-md", "--model-draft", "--spec-draft-model"), "str"),
     "n_gpu_layers_draft": (("-ngld", "--gpu-layers-draft", "--n-gpu-layers-draft", "--spec-draft-ngl"), "ngl"),
     "draft_max": (("--draft-max", "--draft", "--draft-n", "--spec-draft-n-max"), "int"),
+    "cache_type_k_draft": (("-ctkd", "--cache-type-k-draft", "--spec-draft-type-k"), "str"),
+    "cache_type_v_draft": (("-ctvd", "--cache-type-v-draft", "--spec-draft-type-v"), "str"),
     "mmproj": (("-mm", "--mmproj"), "str"),
     "no_mmproj_offload": (("--no-mmproj-offload",), "bool"),
     "threads": (("-t", "--threads"), "int"),

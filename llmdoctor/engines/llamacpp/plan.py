@@ -88,8 +88,14 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
         settings, ev = _fit(model, src, settings, flags, free, n_ctx_train, fit_log)
     assumptions += ev.notes + fit_log
 
+    draft_total = 0
+    if request.draft is not None:
+        draft_total = _add_draft(ev, request.draft, settings, flags, len(gpus), assumptions)
+        if eff["fit"]:
+            assumptions.append("--fit fits the draft model together with the target (common_fit_extra_model); "
+                               "llmdoctor's --fit above placed the target alone, then added the draft")
     fits, reason = _fits(ev, gpus, free, errors)
-    total_w = src.embedding + src.output + sum(src.per_layer)
+    total_w = src.embedding + src.output + sum(src.per_layer) + draft_total
     user_partial = "n_gpu_layers" in flags and flags["n_gpu_layers"] not in (None, -1, -2) \
         or any(flags.get(k) for k in ("n_cpu_moe", "cpu_moe", "override_tensor"))
     offloaded = CPU in ev.placement.layer_device or ev.placement.expert_bytes_on_host
@@ -142,7 +148,7 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
         max_model_len=n_ctx_seq, max_concurrency=float(concurrency),
         weights=WeightsPlan(
             bytes_per_gpu=max((ev.device.get(d, {}).get("model", 0) for d in range(len(gpus))), default=0),
-            bytes_total=src.embedding + src.output + sum(src.per_layer),
+            bytes_total=src.embedding + src.output + sum(src.per_layer) + draft_total,
             host_bytes=ev.placement.device_bytes.get(CPU, 0),
             offloaded_bytes=max(ev.placement.device_bytes.get(CPU, 0) - src.embedding, 0) if gpus else 0,
             details=GgufPlacement(per_device={str(k): v for k, v in ev.placement.device_bytes.items()},
@@ -158,6 +164,31 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
                   "n_gpu_layers_resolved": ev.placement.n_gpu_layers, "n_cpu_moe_resolved": settings.n_cpu_moe},
         details=LlamacppFit(errors=errors, fit=fit_log),
     )
+
+
+def _add_draft(ev: Evaluation, draft: Any, s: Settings, flags: dict, n_gpus: int, notes: list[str]) -> int:
+    """A draft model (-md) runs in a context of its own with the target's cells (cparams.n_ctx =
+    llama_n_ctx(ctx_tgt), the same slots), its own -ngld layers on the GPUs and -ctkd/-ctvd cache types,
+    f16 by default (common/speculative.cpp common_base_params_to_speculative and
+    common_speculative_init_result, 0c1e57098). Its buffers are added to the target's, device by device;
+    returns the draft's weight bytes."""
+    dm, dnotes = as_llamacpp_runs_it(draft)
+    dsrc = weight_source(dm, None)
+    ngld = flags.get("n_gpu_layers_draft")
+    ds = _with(s, n_ctx_req=ev.cells.n_ctx, type_k=str(flags.get("cache_type_k_draft") or "f16").lower(),
+               type_v=str(flags.get("cache_type_v_draft") or "f16").lower(),
+               n_gpu_layers=int(ngld) if isinstance(ngld, int) else -1, n_cpu_moe=0, cpu_moe=False, overrides=[])
+    dev = evaluate(dm, dsrc, ds, n_gpus, dm.spec.max_position_embeddings or 4096)
+    for d, parts in dev.device.items():
+        mine = ev.device.setdefault(d, {"model": 0, "kv": 0, "state": 0, "compute": 0})
+        for k, v in parts.items():
+            mine[k] = mine.get(k, 0) + v
+    weights = dsrc.embedding + dsrc.output + sum(dsrc.per_layer)
+    notes.append(f"draft model {draft.path}: {weights / 2**30:.2f} GiB of weights, {dev.cache.kv_bytes / 2**30:.2f} GiB "
+                 f"of {ds.type_k}/{ds.type_v} KV for the target's {ev.cells.n_ctx} cells, and its compute buffers, "
+                 "on the devices its layers go to")
+    notes += dnotes + dsrc.notes
+    return weights
 
 
 # ---------------------------------------------------------------- inputs

@@ -155,6 +155,9 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     is_mtp = spec_algo in ("EAGLE", "NEXTN", "EAGLE3", "MTP") and model.spec.mtp_layers > 0
     rw = rank_weights(model, tp, pp, dtype, online_quant=online, load_mtp=is_mtp, rope_cache=False)
     notes += rw.assumptions
+    if spec_algo and f.get("speculative_draft_model_path") and not is_mtp:
+        notes.append(f"draft model {f.get('speculative_draft_model_path')}: its weights and its KV pool are not "
+                     "counted (SGLang's drafters are not modelled yet)")
     weights = rw.bytes_per_gpu
     frees = [g.memory_free_bytes for g in used if g.memory_free_bytes is not None]
     if frees:

@@ -1,5 +1,6 @@
-"""vLLM's separate drafters (EAGLE heads, draft models): their weights on the last stage and their layers'
-KV in the same cache, read from the drafter's own checkpoint when the command names one that is here."""
+"""Separate drafters read from their own checkpoints when the command names one that is here: vLLM's EAGLE
+heads and draft models (weights on the last stage, their layers' KV in the same cache) and llama.cpp's -md
+draft model (a context of its own on the target's cells)."""
 from __future__ import annotations
 
 import json
@@ -61,3 +62,28 @@ def test_a_draft_that_is_not_here_is_said_not_counted(capsys):
 ])
 def test_which_speculative_configs_load_a_separate_model(sc, expected):
     assert get("vllm").draft_model_of({"speculative_config": sc}) == expected
+
+
+# llama.cpp: -md runs a draft context with the target's cells, its own -ngld layers and -ctkd/-ctvd types
+
+GGUF = "fixtures/models/gguf/tiny-llama-q4_k_m.gguf"
+
+
+def _lcpp(capsys, *extra):
+    rc = main(["plan", "--gpu", "RTX 4090", "--json", "--", "llama-server", "-m", GGUF, "-c", "8192", *extra])
+    assert rc in (0, 1)
+    p = json.loads(capsys.readouterr().out)["plan"]
+    return p, p["kv_cache"]["details"]["per_device"]["0"]
+
+
+def test_llamacpp_draft_model_adds_weights_kv_and_compute_on_its_devices(capsys):
+    base, base_dev = _lcpp(capsys)
+    same, same_dev = _lcpp(capsys, "-md", GGUF)
+    q8, q8_dev = _lcpp(capsys, "-md", GGUF, "-ctkd", "q8_0", "-ctvd", "q8_0")
+    cpu, cpu_dev = _lcpp(capsys, "-md", GGUF, "-ngld", "0")
+    assert same["weights"]["bytes_per_gpu"] == 2 * base["weights"]["bytes_per_gpu"]
+    assert same_dev["kv"] == 2 * base_dev["kv"]                 # f16 draft KV over the same 8192 cells
+    assert base_dev["kv"] < q8_dev["kv"] < same_dev["kv"]
+    assert same_dev["compute"] > base_dev["compute"]
+    assert cpu["weights"]["bytes_per_gpu"] == base["weights"]["bytes_per_gpu"]
+    assert cpu["weights"]["bytes_total"] == same["weights"]["bytes_total"]
