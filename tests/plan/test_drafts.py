@@ -87,3 +87,24 @@ def test_llamacpp_draft_model_adds_weights_kv_and_compute_on_its_devices(capsys)
     assert same_dev["compute"] > base_dev["compute"]
     assert cpu["weights"]["bytes_per_gpu"] == base["weights"]["bytes_per_gpu"]
     assert cpu["weights"]["bytes_total"] == same["weights"]["bytes_total"]
+
+
+# SGLang (v0.5.16+): the KV cell is scaled by (1 + draft layers / layers) for EAGLE-family drafts
+
+def _sgl(capsys, *extra, version="0.5.23"):
+    rc = main(["plan", "--gpu", "H100 SXM5", "--json", "--engine-version", version, "--", "python", "-m",
+               "sglang.launch_server", "--model-path", LLAMA, "--context-length", "16384", *extra])
+    assert rc in (0, 1)
+    return json.loads(capsys.readouterr().out)["plan"]
+
+
+def test_sglang_eagle_draft_takes_its_kv_share_of_the_pool(capsys):
+    base = _sgl(capsys)
+    eagle = _sgl(capsys, "--speculative-algorithm", "EAGLE3", "--speculative-draft-model-path", EAGLE3)
+    old = _sgl(capsys, "--speculative-algorithm", "EAGLE3", "--speculative-draft-model-path", EAGLE3, version="0.5.12")
+    cell = base["kv_cache"]["details"]["cell_size"]
+    assert eagle["kv_cache"]["details"]["cell_size"] == pytest.approx(cell * (1 + 1 / 32))
+    assert eagle["kv_cache"]["tokens"] < base["kv_cache"]["tokens"]
+    assert any("outside mem_fraction_static" in a for a in eagle["assumptions"])
+    # before v0.5.16 the draft's pool came from the memory the (smaller) mem_fraction_static left
+    assert old["kv_cache"]["details"]["cell_size"] == cell

@@ -42,5 +42,7 @@ ENGINE = Engine(
                     "max_model_len"),
     log_flag_names={"tensor_parallel_size": "tp_size", "max_model_len": "context_length"},
     context_of=_context, kv_dtype_of=_kv_dtype, log_figures=_log_figures,
+    draft_model_of=lambda flags: flags.get("speculative_draft_model_path")
+    if isinstance(flags.get("speculative_draft_model_path"), str) else None,
     check_config=lazy("llmdoctor.engines.sglang.config_checks", "check_config"),
 )

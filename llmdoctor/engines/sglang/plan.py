@@ -101,6 +101,29 @@ def _cells(model: ModelInfo, tp: int, kv_b: float, state_b: int, ssm_b: int) -> 
             "mla_layers": mla_layers, "state": per_req_state, "k_per_token": k_bytes_per_token}
 
 
+def _draft_kv_layers(model: ModelInfo, draft, spec_algo, f: dict, version: str, notes: list[str]) -> int:
+    """Draft layers whose KV SGLang budgets beside the target's (EAGLE, EAGLE3, NEXTN/MTP, STANDALONE; from
+    v0.5.16): the draft's num_nextn_predict_layers, else its num_hidden_layers; without a draft path, the
+    target's MTP layers (model_runner_components/spec_aux_hidden_state.py). Its weights come out of the
+    memory left outside mem_fraction_static, which is not checked here."""
+    algo = str(spec_algo or "").upper()
+    if algo not in ("EAGLE", "EAGLE3", "NEXTN", "MTP", "STANDALONE"):
+        return 0
+    path = f.get("speculative_draft_model_path")
+    if path and draft is None:
+        notes.append(f"draft model {path} not found here: its KV share and weights are not counted")
+        return 0
+    if not has("eagle_draft_cell_scaling", version):
+        notes.append("draft KV pool allocated after the target's, from the memory mem_fraction_static leaves "
+                     "(not checked)")
+        return 0
+    if draft is not None:
+        notes.append(f"draft model {path}: {(draft.weight_bytes or 0) / GIB:.2f} GiB of weights load into the memory "
+                     "outside mem_fraction_static (not checked against it)")
+        return draft.spec.mtp_layers or draft.spec.num_layers
+    return model.spec.mtp_layers
+
+
 def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     notes: list[str] = []
     version, vsource = resolve_version(request, target, "sglang", flags_sglang.NEWEST)
@@ -155,9 +178,7 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     is_mtp = spec_algo in ("EAGLE", "NEXTN", "EAGLE3", "MTP") and model.spec.mtp_layers > 0
     rw = rank_weights(model, tp, pp, dtype, online_quant=online, load_mtp=is_mtp, rope_cache=False)
     notes += rw.assumptions
-    if spec_algo and f.get("speculative_draft_model_path") and not is_mtp:
-        notes.append(f"draft model {f.get('speculative_draft_model_path')}: its weights and its KV pool are not "
-                     "counted (SGLang's drafters are not modelled yet)")
+    draft_layers = _draft_kv_layers(model, request.draft, spec_algo, f, version, notes)
     weights = rw.bytes_per_gpu
     frees = [g.memory_free_bytes for g in used if g.memory_free_bytes is not None]
     if frees:
@@ -194,6 +215,11 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         cell = cells["full"] + swa_ratio * cells["swa"]
     else:
         cell = cells["full"]
+    kv_layers = cells["mla_layers"] or (cells["full_layers"] + cells["swa_layers"])
+    if draft_layers and kv_layers:
+        cell = cell * (1 + draft_layers / kv_layers)
+        notes.append(f"KV cell x (1 + {draft_layers} draft layer(s) / {kv_layers}): the draft's pool takes its share "
+                     "of the same budget")
     tokens = int(kv_rest // cell) // page * page if cell and kv_rest > 0 else 0
     if f.get("max_total_tokens"):
         tokens = min(tokens, int(f["max_total_tokens"]))

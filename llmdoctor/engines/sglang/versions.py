@@ -26,6 +26,10 @@ CHANGES: dict[str, Change] = {
     "no_speculative_surcharge": Change(
         "0.5.16", "the speculative-decoding surcharge on reserved memory is gone (draft weights in rest_memory)",
         "python/sglang/srt/server_args.py · _handle_gpu_memory_settings (v0.5.12 +2/4 GiB; v0.5.16 none)"),
+    "eagle_draft_cell_scaling": Change(
+        "0.5.16", "EAGLE/NEXTN/STANDALONE: the KV cell is scaled by (1 + draft layers / layers) to leave the draft's pool room",
+        "python/sglang/srt/model_executor/pool_configurator.py · eagle_draft_num_layers (absent in v0.5.12 outside "
+        "DSV4/DFLASH, present in v0.5.16); model_runner_components/spec_aux_hidden_state.py (the draft's layers)"),
     "fallback_mfs_095": Change(
         "0.5.20", "GPU memory unknown: mem_fraction_static 0.95 (0.88 before)",
         "python/sglang/srt/arg_groups/memory_hook.py · handle_gpu_memory_settings (v0.5.20)"),
