@@ -54,7 +54,6 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     if key in _CACHE:
         return _CACHE[key]
     from llmdoctor.checkpoint import read_model
-    from llmdoctor.engines import make_plan
     from llmdoctor.plan import target_what_if
     from llmdoctor.plan.records import PlanRequest
     target = target_what_if(row["gpu"], float(row["gpu_vram_gib"]) if row["gpu_vram_gib"] else None, 1,
@@ -63,6 +62,16 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     flags = dict(row["flags"])
     if row["file_type"]:
         flags["quant"] = row["file_type"]
+    _, x = plan_capturing(target, model, PlanRequest(engine=row["engine"], flags=flags), verify=False)
+    if x is None:
+        raise RuntimeError(f"{row['id']}: the planner made no speed estimate")
+    _CACHE[key] = x
+    return x
+
+
+def plan_capturing(target, model, request, **kw):
+    """(plan, the SpeedInputs the planner handed to the speed model, or None)."""
+    from llmdoctor.engines import make_plan
     captured = []
     real = sm.estimate
 
@@ -71,14 +80,10 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
         return real(x)
     sm.estimate = grab
     try:
-        make_plan(target, model, PlanRequest(engine=row["engine"], flags=flags), verify=False)
+        plan = make_plan(target, model, request, **kw)
     finally:
         sm.estimate = real
-    if not captured:
-        raise RuntimeError(f"{row['id']}: the planner made no speed estimate")
-    x = captured[0]
-    _CACHE[key] = x
-    return x
+    return plan, (captured[0] if captured else None)
 
 
 def predict(row: dict, params: dict | None = None) -> float | None:

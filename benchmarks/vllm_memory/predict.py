@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "speed"))
 
 from llmdoctor.checkpoint import read_model  # noqa: E402
-from llmdoctor.engines import make_plan  # noqa: E402
+from speedlib import plan_capturing  # noqa: E402
 from llmdoctor.plan import speed_model as sm  # noqa: E402
 from llmdoctor.plan import target_what_if  # noqa: E402
 from llmdoctor.plan.records import PlanRequest  # noqa: E402
@@ -42,19 +42,9 @@ def predict(case: dict, env: dict | None = None) -> dict:
     spec = kw.get("speculative_config")
     if isinstance(spec, dict) and spec.get("model"):
         kw["speculative_config"] = {**spec, "model": str(ROOT / spec["model"])}
-    captured = []
-    real = sm.estimate
-
-    def grab(x):
-        captured.append(x)
-        return real(x)
-    sm.estimate = grab
-    try:
-        plan = make_plan(target_what_if(GPU, count=gpus), read_model(str(ROOT / case["model"])),
-                         PlanRequest(engine="vllm", engine_version=VERSION, flags=kw,
-                                     env=env or {"VLLM_USE_FLASHINFER_SAMPLER": "0"}))
-    finally:
-        sm.estimate = real
+    plan, x = plan_capturing(target_what_if(GPU, count=gpus), read_model(str(ROOT / case["model"])),
+                             PlanRequest(engine="vllm", engine_version=VERSION, flags=kw,
+                                         env=env or {"VLLM_USE_FLASHINFER_SAMPLER": "0"}))
     d = plan.details
     out = {"model_loading_gib": plan.weights.bytes_per_gpu / GIB,
            "peak_activation_gib": plan.activation_bytes_per_gpu / GIB,
@@ -62,8 +52,8 @@ def predict(case: dict, env: dict | None = None) -> dict:
            "cudagraph_gib": getattr(d, "cudagraph_bytes", 0) / GIB,
            "available_kv_gib": plan.kv_cache.available_bytes_per_gpu / GIB,
            "kv_tokens": plan.kv_cache.tokens, "starts": int(plan.fits)}
-    if captured and captured[0].bandwidth and not spec:
-        x, p = captured[0], sm._params("vllm")
+    if x is not None and x.bandwidth and not spec:
+        p = sm._params("vllm")
         out["decode_tok_s"] = 1.0 / sm.step_seconds(x, 1, DECODE_CONTEXT, p)
         t = sm.prefill_seconds(x, PROMPT, 0, p)
         if t:
