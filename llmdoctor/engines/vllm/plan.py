@@ -3,14 +3,14 @@
 Budget (vllm/v1/worker/gpu_worker.py Worker.determine_available_memory, v0.9-v0.26):
   requested = total * gpu_memory_utilization          (ceil in v0.29+, vllm/v1/worker/utils.py)
   available_kv = requested - weights - peak_activation - non_torch - cudagraph_estimate
-`--kv-cache-memory-bytes` replaces available_kv (v0.10.2+). The KV arithmetic is in vllm_kv.py.
+`--kv-cache-memory-bytes` replaces available_kv (v0.10.2+). The KV arithmetic is in kv.py, the profile
+run's terms and the model runner in profile.py, what is loaded beyond the checkpoint's sums in loads.py.
 Measured terms (activation, non-torch, CUDA graphs) are modelled; the formulas are stated in the
 plan's assumptions.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm import flags as flags_vllm
@@ -20,6 +20,8 @@ from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_t
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
+from llmdoctor.engines.vllm.loads import draft_weight_bytes, eagle_drafter_params, mxfp4_expert_scale, skipped_towers
+from llmdoctor.engines.vllm.profile import activation_bytes, uses_v2_runner
 from llmdoctor.plan.weights import rank_weights
 
 MTP_METHODS = {"mtp", "deepseek_mtp", "qwen3_next_mtp", "qwen3_5_mtp", "mimo_mtp", "glm4_moe_mtp",
@@ -34,148 +36,6 @@ def kv_dtype_bytes(kv_dtype: str, model_dtype: str, notes: list[str]) -> float:
         return DTYPE_BYTES[d]
     notes.append(f"--kv-cache-dtype {kv_dtype}: packed layout not modelled, counted as 1 byte per element")
     return 1
-
-
-def _activation(model: ModelInfo, tokens: int, num_reqs: int, tp: int, act_bytes: int, version: str,
-                v2: bool = False) -> tuple[int, str]:
-    """Peak torch memory of the profile run above the weights.
-    Layer term: tokens * dtype * (3 * FFN width per rank + 2 * hidden), the MLP's gate/up output and
-    activation dominating (fitted on vLLM issue 10517: Llama-3.1-8B, 2.07 and 2.99 GiB at 20k/29k tokens).
-    Sampler term (the profile run samples num_reqs dummy requests with top-k and top-p set;
-    vllm/v1/worker/gpu_model_runner.py _dummy_sampler_run): see SAMPLER_BYTES."""
-    spec = model.spec
-    hidden = spec.hidden_size
-    moe = spec.moe
-    if moe and moe.expert_intermediate_size:
-        width = moe.experts_per_token * moe.expert_intermediate_size + moe.shared_experts * moe.expert_intermediate_size
-    else:
-        width = spec.intermediate_size or 4 * hidden
-    layer = tokens * act_bytes * (3 * width // tp + 2 * hidden)
-    per_elem, after_forward = sampler_bytes(version, num_reqs, v2)
-    sampler = num_reqs * spec.vocab_size * per_elem
-    if after_forward:
-        # the forward's intermediates are freed before the sampler runs; its hidden states stay
-        peak = max(layer, sampler + tokens * hidden * act_bytes)
-        how = "the larger of"
-    else:
-        peak = layer + sampler
-        how = "the sum of"
-    why = (f"peak activation = {how} {tokens} tokens x {act_bytes} B x (3 x {width // tp} + 2 x {hidden}) and "
-           f"{num_reqs} requests x {spec.vocab_size} vocab x {per_elem} B (sampler) = "
-           f"{peak / GIB:.2f} GiB (modelled; vLLM measures it in its profile run)")
-    return peak, why
-
-
-# vllm/config/vllm.py (v0.23.0 / v0.26.0): architectures model runner V2 takes by default
-V2_ARCHS_0_23 = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen3ForCausalLM"}
-V2_MOE_ARCHS = {"DeepseekV2ForCausalLM", "GraniteMoeForCausalLM", "Qwen2MoeForCausalLM", "LongcatFlashNgramForCausalLM"}
-V2_SPEC_METHODS = {None, "eagle", "eagle3", "mtp", "dflash", "dspark"}
-
-
-def uses_v2_runner(model: ModelInfo, version: str, env: dict, spec_method: Optional[str]) -> bool:
-    """Whether vLLM runs the model on model runner V2 (vllm/v1/worker/gpu/model_runner.py), as
-    VllmConfig.use_v2_model_runner decides: VLLM_USE_V2_MODEL_RUNNER if set, else by model; a speculative
-    method V2 lacks (ngram, draft models) keeps V1."""
-    forced = env.get("VLLM_USE_V2_MODEL_RUNNER")
-    if forced is not None:
-        return forced.strip().lower() in ("1", "true")
-    spec = model.spec
-    moe, arch = spec.moe is not None, model.architecture or ""
-    if spec_method not in V2_SPEC_METHODS:
-        return False
-    if has("v2_runner_default_dense", version):
-        return not spec.linear_attention_layers and (not moe or arch in V2_MOE_ARCHS)
-    if has("v2_runner_default_some", version):
-        return arch in V2_ARCHS_0_23 and not moe and model.quantization is None
-    return False
-
-
-def sampler_bytes(version: str, num_reqs: int, v2: bool = False) -> tuple[int, bool]:
-    """Bytes per logit the profile run's sampler holds at its peak, and whether it is counted after the
-    forward pass (max) rather than on top of it (sum).
-    V0: 8 B. V1 before the Triton top-k/top-p kernel: 36 B, fitted on gpt-oss-120b (issue 23278; fp32
-    logits, probs, sorted values and int64 indices). From v0.18 with 8 or more requests, read from the
-    source: bf16 logits (2, held by the caller) + fp32 copy (4) + probs (4) + exponential noise (4), the
-    top-k/top-p mask applied in place (vllm/v1/sample/ops/topk_topp_triton.py) = 14 B; FlashInfer's
-    top-k-first path (the default from v0.2x) holds the same: fp32 logits, masked logits, probs.
-    Model runner V2: 2 B, the logits in the model dtype; its dummy sampler skips top-k/top-p and samples in
-    place (vllm/v1/worker/gpu/model_runner.py _dummy_sampler_run, gpu/sample/sampler.py, gumbel.py)."""
-    if v2:
-        return 2, True
-    if not has("v1_engine", version):
-        return 8, False
-    if has("sampler_triton_topk", version) and num_reqs >= 8:
-        return 14, True
-    return 36, False
-
-
-def skipped_towers(settings: dict, version: str, model_type: str = "") -> frozenset[str]:
-    """Towers vLLM does not build: those whose modalities all have --limit-mm-per-prompt 0, or all with
-    --language-model-only (vllm/model_executor/models/interfaces.py · SupportsMultiModal._mark_tower_model)."""
-    if not has("mm_tower_skip", version):
-        return frozenset()
-    if settings.get("language_model_only"):
-        return frozenset({"vision", "audio"})
-    limits = settings.get("limit_mm_per_prompt")
-    if not isinstance(limits, dict):
-        return frozenset()
-
-    def zero(modality: str) -> bool:
-        value = limits.get(modality)
-        if isinstance(value, dict):
-            value = value.get("count")
-        return value == 0 and not isinstance(value, bool)
-    skipped = set()
-    if zero("image") and (zero("video") or model_type not in VIDEO_TOWERS):
-        skipped.add("vision")
-    if zero("audio"):
-        skipped.add("audio")
-    return frozenset(skipped)
-
-
-def eagle_drafter_params(model: ModelInfo, method: str) -> int:
-    """Parameters of an EAGLE / EAGLE-3 drafter of the target's shape (vllm/model_executor/models/
-    llama_eagle.py, llama_eagle3.py): one decoder layer (EAGLE-3's attention takes the embedding and the
-    hidden state side by side: 2 x hidden into qkv) and the fc that folds the target's hidden states
-    (2 x hidden -> hidden for EAGLE, 3 x hidden -> hidden for EAGLE-3). The drafter's embedding and
-    lm_head are the target's. A measured EAGLE-3 Llama-3.1-8B drafter: 0.56 GiB (vLLM 0.26.0, H200)."""
-    spec = model.spec
-    h = spec.hidden_size
-    hd = spec.head_dim or h // max(1, spec.num_attention_heads or 1)
-    nh, nkv = spec.num_attention_heads or 1, spec.num_kv_heads or spec.num_attention_heads or 1
-    inner = spec.intermediate_size or 4 * h
-    width = 2 * h if method == "eagle3" else h
-    qkv = width * (nh + 2 * nkv) * hd
-    return qkv + nh * hd * h + 3 * h * inner + (3 if method == "eagle3" else 2) * h * h
-
-
-def draft_weight_bytes(draft: ModelInfo, method: str, act_bytes: int) -> int:
-    """What vLLM loads for a drafter read from disk: every tensor of its checkpoint (an EAGLE head without
-    an embedding or lm_head shares the target's); from a config alone, an EAGLE head is its layers and fc,
-    a draft model all its weights."""
-    if not draft.weights_computed and draft.weight_bytes:
-        return int(draft.weight_bytes)
-    if method in ("eagle", "eagle3"):
-        return eagle_drafter_params(draft, method) * max(1, draft.spec.num_layers) * act_bytes
-    return int(draft.weight_bytes or 0)
-
-
-def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
-    """MXFP4 experts as vLLM lays them out on NVIDIA GPUs: hidden rounded up to 256 and the per-rank
-    intermediate to 128 (vllm/model_executor/layers/fused_moe/oracle/mxfp4.py
-    mxfp4_round_up_hidden_size_and_intermediate_size, Marlin; TRT-LLM rounds both to 256). On Hopper the
-    Triton backend's swizzled layout came out the same size in three gpt-oss runs (vLLM 0.10.1, 0.14.1,
-    0.19.0 on H100: calibration)."""
-    moe, q = model.spec.moe, model.quantization
-    if not (moe and q and q.method == "mxfp4" and moe.expert_intermediate_size) or getattr(gpu, "vendor", "nvidia") != "nvidia":
-        return 1.0, ""
-    h, i = model.spec.hidden_size, max(1, moe.expert_intermediate_size // tp)
-    cc = getattr(gpu, "cc_major", None) or 9
-    ih = 256 if cc >= 10 else 128
-    hp, ip = -(-h // 256) * 256, -(-i // ih) * ih
-    scale = hp * ip / (h * i)
-    return scale, (f"MXFP4 experts padded to hidden {hp} x intermediate {ip} per rank (from {h} x {i}): "
-                   f"x{scale:.3f} expert bytes")
 
 
 def _capture_sizes(max_size: int) -> int:
@@ -293,7 +153,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     notes += rw.assumptions
     weights = rw.bytes_per_gpu
     v2 = v1 and uses_v2_runner(model, version, request.env, method)
-    activation, why = _activation(model, T, num_reqs, tp, act_bytes, version, v2)
+    activation, why = activation_bytes(model, T, num_reqs, tp, act_bytes, version, v2)
     notes.append(why)
     multi = tp * pp > 1
     nccl_outside = has("nccl_outside_budget", version)

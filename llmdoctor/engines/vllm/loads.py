@@ -1,0 +1,81 @@
+"""What vLLM loads beyond the checkpoint's plain sums: the towers it skips, a speculative drafter's own
+weights, and the padding of MXFP4 expert layouts."""
+from __future__ import annotations
+
+from llmdoctor.checkpoint.spec import ModelInfo
+from llmdoctor.engines.vllm.versions import has
+
+# Model types whose vision tower also serves video (_mark_tower_model(vllm_config, {"image", "video"}) in
+# vllm/model_executor/models/*.py, v0.26.0): their tower is skipped only when video is 0 as well.
+VIDEO_TOWERS = {"gemma4", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe",
+                "qwen2_5_omni", "qwen3_omni_moe", "glm4v", "glm4v_moe", "internvl_chat", "interns1",
+                "llava_onevision", "ernie4_5_moe_vl", "keye", "minicpmv", "molmo2", "phi4mm", "ovis2_5"}
+
+
+def skipped_towers(settings: dict, version: str, model_type: str = "") -> frozenset[str]:
+    """Towers vLLM does not build: those whose modalities all have --limit-mm-per-prompt 0, or all with
+    --language-model-only (vllm/model_executor/models/interfaces.py · SupportsMultiModal._mark_tower_model)."""
+    if not has("mm_tower_skip", version):
+        return frozenset()
+    if settings.get("language_model_only"):
+        return frozenset({"vision", "audio"})
+    limits = settings.get("limit_mm_per_prompt")
+    if not isinstance(limits, dict):
+        return frozenset()
+
+    def zero(modality: str) -> bool:
+        value = limits.get(modality)
+        if isinstance(value, dict):
+            value = value.get("count")
+        return value == 0 and not isinstance(value, bool)
+    skipped = set()
+    if zero("image") and (zero("video") or model_type not in VIDEO_TOWERS):
+        skipped.add("vision")
+    if zero("audio"):
+        skipped.add("audio")
+    return frozenset(skipped)
+
+
+def eagle_drafter_params(model: ModelInfo, method: str) -> int:
+    """Parameters of an EAGLE / EAGLE-3 drafter of the target's shape (vllm/model_executor/models/
+    llama_eagle.py, llama_eagle3.py): one decoder layer (EAGLE-3's attention takes the embedding and the
+    hidden state side by side: 2 x hidden into qkv) and the fc that folds the target's hidden states
+    (2 x hidden -> hidden for EAGLE, 3 x hidden -> hidden for EAGLE-3). The drafter's embedding and
+    lm_head are the target's. A measured EAGLE-3 Llama-3.1-8B drafter: 0.56 GiB (vLLM 0.26.0, H200)."""
+    spec = model.spec
+    h = spec.hidden_size
+    hd = spec.head_dim or h // max(1, spec.num_attention_heads or 1)
+    nh, nkv = spec.num_attention_heads or 1, spec.num_kv_heads or spec.num_attention_heads or 1
+    inner = spec.intermediate_size or 4 * h
+    width = 2 * h if method == "eagle3" else h
+    qkv = width * (nh + 2 * nkv) * hd
+    return qkv + nh * hd * h + 3 * h * inner + (3 if method == "eagle3" else 2) * h * h
+
+
+def draft_weight_bytes(draft: ModelInfo, method: str, act_bytes: int) -> int:
+    """What vLLM loads for a drafter read from disk: every tensor of its checkpoint (an EAGLE head without
+    an embedding or lm_head shares the target's); from a config alone, an EAGLE head is its layers and fc,
+    a draft model all its weights."""
+    if not draft.weights_computed and draft.weight_bytes:
+        return int(draft.weight_bytes)
+    if method in ("eagle", "eagle3"):
+        return eagle_drafter_params(draft, method) * max(1, draft.spec.num_layers) * act_bytes
+    return int(draft.weight_bytes or 0)
+
+
+def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
+    """MXFP4 experts as vLLM lays them out on NVIDIA GPUs: hidden rounded up to 256 and the per-rank
+    intermediate to 128 (vllm/model_executor/layers/fused_moe/oracle/mxfp4.py
+    mxfp4_round_up_hidden_size_and_intermediate_size, Marlin; TRT-LLM rounds both to 256). On Hopper the
+    Triton backend's swizzled layout came out the same size in three gpt-oss runs (vLLM 0.10.1, 0.14.1,
+    0.19.0 on H100: calibration)."""
+    moe, q = model.spec.moe, model.quantization
+    if not (moe and q and q.method == "mxfp4" and moe.expert_intermediate_size) or getattr(gpu, "vendor", "nvidia") != "nvidia":
+        return 1.0, ""
+    h, i = model.spec.hidden_size, max(1, moe.expert_intermediate_size // tp)
+    cc = getattr(gpu, "cc_major", None) or 9
+    ih = 256 if cc >= 10 else 128
+    hp, ip = -(-h // 256) * 256, -(-i // ih) * ih
+    scale = hp * ip / (h * i)
+    return scale, (f"MXFP4 experts padded to hidden {hp} x intermediate {ip} per rank (from {h} x {i}): "
+                   f"x{scale:.3f} expert bytes")

@@ -1,0 +1,41 @@
+"""vllm/loads.py and profile.py: which towers vLLM builds, which model runner it picks, what its sampler holds."""
+from __future__ import annotations
+
+import pytest
+
+from llmdoctor.checkpoint import read_model
+from llmdoctor.engines.vllm.loads import skipped_towers
+from llmdoctor.engines.vllm.profile import sampler_bytes, uses_v2_runner
+
+
+@pytest.mark.parametrize("settings,model_type,expected", [
+    ({"limit_mm_per_prompt": {"image": 0, "audio": 0, "video": 0}}, "gemma4", {"vision", "audio"}),
+    ({"limit_mm_per_prompt": {"image": 0, "audio": 0}}, "gemma4", {"audio"}),        # video still uses the tower
+    ({"limit_mm_per_prompt": {"image": 0}}, "gemma3", {"vision"}),                  # an image-only tower
+    ({"limit_mm_per_prompt": {"image": {"count": 0}, "video": 0}}, "qwen2_5_vl", {"vision"}),
+    ({"limit_mm_per_prompt": {"image": 1}}, "gemma3", set()),
+    ({"limit_mm_per_prompt": {"image": False}}, "gemma3", set()),                   # a bool is not a count
+    ({"language_model_only": True}, "gemma4", {"vision", "audio"}),
+])
+def test_towers_skipped_as_vllm_0_26_does(settings, model_type, expected):
+    assert skipped_towers(settings, "0.26.0", model_type) == frozenset(expected)
+    assert skipped_towers(settings, "0.11.0", model_type) == frozenset()      # no tower skipping before 0.16
+
+
+def test_model_runner_v2_by_version_and_model():
+    dense = read_model("fixtures/models/Qwen--Qwen3-8B")
+    moe = read_model("fixtures/models/Qwen--Qwen3-30B-A3B")
+    hybrid = read_model("fixtures/models/nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16")
+    assert uses_v2_runner(dense, "0.26.0", {}, None)
+    assert uses_v2_runner(dense, "0.23.0", {}, None)                 # Qwen3ForCausalLM is on 0.23's list
+    assert not uses_v2_runner(dense, "0.21.0", {}, None)
+    assert not uses_v2_runner(moe, "0.26.0", {}, None) and not uses_v2_runner(hybrid, "0.26.0", {}, None)
+    assert not uses_v2_runner(dense, "0.26.0", {}, "ngram")
+    assert uses_v2_runner(moe, "0.26.0", {"VLLM_USE_V2_MODEL_RUNNER": "1"}, None)
+
+
+def test_sampler_bytes_by_path():
+    assert sampler_bytes("0.26.0", 1024, v2=True) == (2, True)
+    assert sampler_bytes("0.19.0", 1024) == (14, True)
+    assert sampler_bytes("0.19.0", 4) == (36, False)          # under 8 requests: the sort path
+    assert sampler_bytes("0.10.1", 1024) == (36, False)
