@@ -63,11 +63,12 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
     embed = int(w.embedding * scale)
     head = int(w.lm_head * scale)
     audio = min(w.audio, w.vision)
-    kept = (0 if "vision" in skip_towers else w.vision - audio) + (0 if "audio" in skip_towers else audio)
-    if kept < w.vision:
-        notes.append(f"{' and '.join(sorted(t for t in skip_towers if t != 'audio' or audio))} tower(s) not built "
-                     f"({(w.vision - kept) / 2**30:.2f} GiB of checkpoint weights not loaded)")
-    vision = int(kept * scale)
+    towers = {"vision": w.vision - audio, "audio": audio}
+    skipped = {t: b for t, b in towers.items() if t in skip_towers and b}
+    if skipped:
+        notes.append(f"{' and '.join(skipped)} tower(s) not built ({sum(skipped.values()) / 2**30:.2f} GiB of "
+                     "checkpoint weights not loaded)")
+    vision = int((w.vision - sum(skipped.values())) * scale)
     mtp = int(w.mtp * layer_scale) if load_mtp else 0
     other = int(w.other * scale)
     rope = 0

@@ -39,3 +39,22 @@ def test_sampler_bytes_by_path():
     assert sampler_bytes("0.19.0", 1024) == (14, True)
     assert sampler_bytes("0.19.0", 4) == (36, False)          # under 8 requests: the sort path
     assert sampler_bytes("0.10.1", 1024) == (36, False)
+
+
+def test_skipped_towers_leave_the_weights():
+    from llmdoctor.engines import make_plan
+    from llmdoctor.plan import target_what_if
+    from llmdoctor.plan.records import PlanRequest
+    model = read_model("fixtures/models/google--gemma-4-E4B-it")
+
+    def weights(**flags):
+        plan = make_plan(target_what_if("H200 SXM"), model, PlanRequest(engine="vllm", engine_version="0.26.0",
+                                                                        flags={"max_model_len": 8192, **flags}))
+        return plan.weights.bytes_per_gpu, plan.assumptions
+    full, _ = weights()
+    text, notes = weights(limit_mm_per_prompt={"image": 0, "audio": 0, "video": 0})
+    audio_only, _ = weights(limit_mm_per_prompt={"audio": 0})
+    w = model.weights
+    assert full - text == pytest.approx(w.vision, abs=1)
+    assert full - audio_only == pytest.approx(w.audio, abs=1) and 0 < w.audio < w.vision
+    assert any("vision and audio tower(s) not built" in n for n in notes)

@@ -13,9 +13,7 @@ Sources (vllm-project/vllm):
 """
 from __future__ import annotations
 
-import dataclasses
-
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelInfo
@@ -119,7 +117,7 @@ def _stage_specs(model: ModelInfo, s: KvSettings, layers: list, last: bool) -> l
             full_template = _stage_specs(model, s, [first], last=False)[0]
     if last and s.draft_model is not None:
         # a drafter read from disk: its own attention layers join the same cache (vllm/v1/spec_decode/)
-        plain = dataclasses.replace(s, draft_model=None, mtp_layers=0, draft_layers=0)
+        plain = replace(s, draft_model=None, mtp_layers=0, draft_layers=0)
         for spec in _stage_specs(s.draft_model, plain, list(s.draft_model.spec.layers), last=False):
             spec.draft = True
             out.append(spec)
