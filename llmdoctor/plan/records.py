@@ -245,6 +245,7 @@ class VllmMemory(PlanDetails):
     num_reqs_profiled: int
     max_model_len_for_concurrency: Optional[int]
     requested_memory_formula: str
+    graphs_after_kv: bool = False           # CUDA graphs captured after the KV cache, from the (1 - gmu) headroom
 
 
 @dataclass(frozen=True, kw_only=True)

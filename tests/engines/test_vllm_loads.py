@@ -32,10 +32,12 @@ def test_model_runner_v2_by_version_and_model():
     assert not uses_v2_runner(moe, "0.26.0", {}, None) and not uses_v2_runner(hybrid, "0.26.0", {}, None)
     assert not uses_v2_runner(dense, "0.26.0", {}, "ngram")
     assert uses_v2_runner(moe, "0.26.0", {"VLLM_USE_V2_MODEL_RUNNER": "1"}, None)
+    assert uses_v2_runner(moe, "0.29.0", {}, None) and uses_v2_runner(hybrid, "0.33.0", {}, None)   # V2 for all
 
 
 def test_sampler_bytes_by_path():
     assert sampler_bytes("0.26.0", 1024, v2=True) == (2, True)
+    assert sampler_bytes("0.33.0", 1024, v2=True) == (10, True)      # + the warm-up parameters' fp32 pass
     assert sampler_bytes("0.19.0", 1024) == (14, True)
     assert sampler_bytes("0.19.0", 4) == (36, False)          # under 8 requests: the sort path
     assert sampler_bytes("0.10.1", 1024) == (36, False)
@@ -58,3 +60,18 @@ def test_skipped_towers_leave_the_weights():
     assert full - text == pytest.approx(w.vision, abs=1)
     assert full - audio_only == pytest.approx(w.audio, abs=1) and 0 < w.audio < w.vision
     assert any("vision and audio tower(s) not built" in n for n in notes)
+
+
+def test_v2_graphs_leave_the_budget_only_from_0_23_to_0_28():
+    from llmdoctor.engines import make_plan
+    from llmdoctor.plan import target_what_if
+    from llmdoctor.plan.records import PlanRequest
+    model = read_model("fixtures/models/Qwen--Qwen3-8B")
+
+    def details(version):
+        plan = make_plan(target_what_if("H200 SXM"), model, PlanRequest(engine="vllm", engine_version=version,
+                                                                        flags={"max_model_len": 8192}))
+        return plan.details
+    assert details("0.26.0").graphs_after_kv and details("0.26.0").cudagraph_bytes == 0
+    assert not details("0.29.0").graphs_after_kv and details("0.29.0").cudagraph_bytes > 0
+    assert not details("0.21.0").graphs_after_kv               # V1 runner, estimate on by default from 0.20

@@ -165,7 +165,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     estimate_on = s["cudagraph_estimate"] or (
         has("cudagraph_estimate_opt_in", version) and request.env.get("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS") == "1")
     cudagraph = 0
-    if v2 and estimate_on and not eager and is_cuda:
+    if v2 and estimate_on and not eager and is_cuda and not has("v2_graphs_in_budget", version):
         estimate_on = False
         notes.append("model runner V2: its CUDA-graph estimate is 0 (GPUModelRunner.profile_cudagraph_memory), so "
                      "graphs are captured after the KV cache, in the (1 - gmu) headroom")
@@ -269,7 +269,8 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         details=VllmMemory(requested_bytes_per_gpu=requested, non_torch_bytes=non_torch, cudagraph_bytes=cudagraph,
                            max_num_batched_tokens=T, num_reqs_profiled=num_reqs,
                            max_model_len_for_concurrency=fit_len,
-                           requested_memory_formula=f"{'ceil' if ceil else 'int'}(total x gmu)"),
+                           requested_memory_formula=f"{'ceil' if ceil else 'int'}(total x gmu)",
+                           graphs_after_kv=not eager and is_cuda and not estimate_on),
     )
     from llmdoctor.engines.vllm.command import build_command
     from llmdoctor.plan.recommend import recommend

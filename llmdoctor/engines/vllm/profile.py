@@ -26,6 +26,8 @@ def uses_v2_runner(model: ModelInfo, version: str, env: dict, spec_method: Optio
     moe, arch = spec.moe is not None, model.architecture or ""
     if spec_method not in V2_SPEC_METHODS:
         return False
+    if has("v2_runner_default_all", version):
+        return True
     if has("v2_runner_default_dense", version):
         return not spec.linear_attention_layers and (not moe or arch in V2_MOE_ARCHS)
     if has("v2_runner_default_some", version):
@@ -42,9 +44,11 @@ def sampler_bytes(version: str, num_reqs: int, v2: bool = False) -> tuple[int, b
     top-k/top-p mask applied in place (vllm/v1/sample/ops/topk_topp_triton.py) = 14 B; FlashInfer's
     top-k-first path (the default from v0.2x) holds the same: fp32 logits, masked logits, probs.
     Model runner V2: 2 B, the logits in the model dtype; its dummy sampler skips top-k/top-p and samples in
-    place (vllm/v1/worker/gpu/model_runner.py _dummy_sampler_run, gpu/sample/sampler.py, gumbel.py)."""
+    place (vllm/v1/worker/gpu/model_runner.py _dummy_sampler_run, gpu/sample/sampler.py, gumbel.py). From
+    v0.33 a second pass with warm-up parameters adds their fp32 copy and fp32 logprobs: 10 B (read from the
+    source, not measured)."""
     if v2:
-        return 2, True
+        return (10 if has("v2_sampler_warmup_pass", version) else 2), True
     if not has("v1_engine", version):
         return 8, False
     if has("sampler_triton_topk", version) and num_reqs >= 8:

@@ -44,6 +44,15 @@ CHANGES: dict[str, Change] = {
         "0.26.0", "model runner V2 by default for every dense, non-hybrid generating model (and a few MoE)",
         "vllm/config/vllm.py · _is_default_v2_model_runner_model, DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES "
         "(v0.23.0: an allow-list of three; v0.26.0: any model that is not MoE, hybrid or attention-free)"),
+    "v2_runner_default_all": Change(
+        "0.29.0", "model runner V2 by default for every model (MoE and hybrid too) unless a feature it lacks is on",
+        "vllm/config/vllm.py · VllmConfig.use_v2_model_runner (v0.26.0: dense only; v0.29.0: all)"),
+    "v2_graphs_in_budget": Change(
+        "0.29.0", "model runner V2 estimates its CUDA graphs inside the budget (0 before: captured from the headroom)",
+        "vllm/v1/worker/gpu/model_runner.py · profile_cudagraph_memory (v0.23.0/v0.26.0: return 0; v0.29.0: estimated)"),
+    "v2_sampler_warmup_pass": Change(
+        "0.33.0", "model runner V2's profile also samples with warm-up parameters: the fp32 logits pipeline",
+        "vllm/v1/worker/gpu/model_runner.py · _dummy_sampler_run, SamplingParams.for_sampler_warmup (absent in v0.31.0)"),
     "cudagraph_estimate_opt_in": Change(
         "0.18.0", "CUDA-graph memory estimate with VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1",
         "vllm/envs.py; vllm/v1/worker/gpu_worker.py · determine_available_memory (v0.18.0)"),
