@@ -33,6 +33,7 @@ FIXTURES = ROOT / "fixtures"
 MODEL = FIXTURES / "models" / "Qwen--Qwen3-8B"
 TIME_BOUND = 20.0                      # seconds one input may take
 MEMORY_BOUND_MIB = 1024                # how far one input may raise the process's peak memory
+PROGRESS_EVERY = 5000
 
 NUMBERS = ["0", "-1", "1", "2", "7", "4096", "65536", "1e400", "-1e400", "inf", "-inf", "nan", "NaN", "1e-300",
            "9" * 400, "-" + "9" * 40, "0.5", "1.5", "90", "-0.2", "2147483648", "18446744073709551616", "abc", "",
@@ -290,6 +291,9 @@ def run_kind(kind: str, inputs: int, seed: str, max_seconds: float, keep: Path |
             if rise > biggest[0]:
                 biggest = (rise, argv[:12])
             shutil.rmtree(tmp, ignore_errors=True)
+            if n % PROGRESS_EVERY == 0:       # a long campaign says where it is (stderr), kind by kind
+                print(f"{kind} [{seed}]: {n} inputs, {sum(crashes.values())} crashes, "
+                      f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
             if time.perf_counter() - start > max_seconds:
                 break
     return {"inputs": n, "exit_codes": dict(codes), "crashes": dict(crashes), "examples": examples,
