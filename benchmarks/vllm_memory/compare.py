@@ -1,7 +1,7 @@
 """Set llmdoctor's figures written before the run (predictions.jsonl) beside vLLM's own (results.jsonl from
 vrun.py; fixtures/logs/vllm-h200/), with each figure's target (predict.TARGETS), as a markdown table.
 
-    python benchmarks/vllm_memory/compare.py [--now]
+    python benchmarks/vllm_memory/compare.py [--now] [--predictions FILE] [--results FILE]
 
 --now compares today's planner instead of the recorded predictions (after a model change these rows are
 no longer held out: say so wherever the figures are used).
@@ -34,10 +34,10 @@ def measured(r: dict) -> dict:
     return out
 
 
-def rows(now: bool = False):
+def rows(now: bool = False, predictions: Path = HERE / "predictions.jsonl", results: Path = RESULTS):
     cases = json.loads((HERE / "cases.json").read_text())
-    before = {p["case"]: p for p in map(json.loads, (HERE / "predictions.jsonl").read_text().splitlines())}
-    for r in map(json.loads, RESULTS.read_text().splitlines()):
+    before = {p["case"]: p for p in map(json.loads, predictions.read_text().splitlines())}
+    for r in map(json.loads, results.read_text().splitlines()):
         ours = predict(cases[r["case"]]) if now else before[r["case"]]
         if r.get("rc") != 0:
             yield r["case"], "starts", "no" if r.get("rc") != "timeout" else "timed out", ours["starts"], None, None, \
@@ -50,11 +50,16 @@ def rows(now: bool = False):
                 yield r["case"], k, v, ours[k], err, TARGETS.get(k), note
 
 
+def _arg(name: str, default: Path) -> Path:
+    return Path(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+
+
 def main() -> None:
     now = "--now" in sys.argv
     print(f"| case | figure | vLLM 0.26.0 | llmdoctor ({'today' if now else 'before the run'}) | error % | target ±% |")
     print("|---|---|---|---|---|---|")
-    for case, fig, v, o, err, tgt, note in rows(now):
+    for case, fig, v, o, err, tgt, note in rows(now, _arg("--predictions", HERE / "predictions.jsonl"),
+                                                _arg("--results", RESULTS)):
         e = f"{err:+.1f}" if err is not None else "n/a"
         mark = " **miss**" if err is not None and tgt is not None and abs(err) > tgt else ""
         print(f"| {case} | {fig} | {v if isinstance(v, str) else f'{v:,.2f}'} | {o:,.2f} | {e}{mark} | "

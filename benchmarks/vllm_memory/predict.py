@@ -62,9 +62,11 @@ def predict(case: dict, env: dict | None = None) -> dict:
 
 
 def main() -> None:
+    """predict.py [CASES.json] [CASE ...]: one line of figures per case (all cases without names)."""
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "cases.json"
-    for cid, case in json.loads(path.read_text()).items():
-        print(json.dumps({"case": cid, **predict(case)}))
+    cases = json.loads(path.read_text())
+    for cid in sys.argv[2:] or list(cases):
+        print(json.dumps({"case": cid, **predict(cases[cid])}))
 
 
 if __name__ == "__main__":
