@@ -355,15 +355,17 @@ def main(argv: list[str] | None = None) -> int:
     keep = Path(a.keep) if a.keep else None
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-    report = campaign(kinds, a.per_kind, a.seed, a.max_seconds, keep, max(1, a.jobs))
-    print(f"{'kind':10} {'inputs':>8} {'crashes':>8} {'slowest s':>10} {'peak MiB':>9} {'largest rise MiB':>17}")
-    for kind, r in report.items():
+    print(f"{'kind':10} {'inputs':>8} {'crashes':>8} {'slowest s':>10} {'peak MiB':>9} {'largest rise MiB':>17}",
+          flush=True)
+    report = {}
+    for kind in kinds:                       # each kind reported (and written) as soon as it ends
+        r = report[kind] = campaign([kind], a.per_kind, a.seed, a.max_seconds, keep, max(1, a.jobs))[kind]
         print(f"{kind:10} {r['inputs']:8d} {sum(r['crashes'].values()):8d} {r['slowest_s']:10.2f} {r['peak_rss_mib']:9d}"
-              f" {r['largest_rise_mib']:17d}")
+              f" {r['largest_rise_mib']:17d}", flush=True)
         for site, count in sorted(r["crashes"].items(), key=lambda x: -x[1]):
-            print(f"    {count:6d}  {site}\n            e.g. {r['examples'][site]}")
-    if a.out:
-        Path(a.out).write_text(json.dumps(report, indent=1))
+            print(f"    {count:6d}  {site}\n            e.g. {r['examples'][site]}", flush=True)
+        if a.out:
+            Path(a.out).write_text(json.dumps(report, indent=1))
     return 1 if any(r["crashes"] for r in report.values()) else 0
 
 
