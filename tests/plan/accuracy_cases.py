@@ -315,7 +315,8 @@ CASES += _h200_rows("qwen3-30b-a3b-fp8", "real config.json", 29.08, 93.09, 10167
 CASES += _h200_rows("dsv2-lite", "real config.json", 29.34, 95.16, 3285008)
 CASES += _h200_rows("qwen25-7b-awq", "config typed from the published Qwen2.5-7B-Instruct-AWQ", 5.38, 119.1, 2230000,
                     "0.18 GiB above the modelled AWQ bytes (packed int4, fp16 scales and zeros per 128-group); "
-                    "vLLM runs it as AWQ-Marlin on Hopper; the difference is not traced")
+                    "vLLM ran it with MacheteLinearKernel (the log), whose repacked layout (zeros as fp16 group "
+                    "offsets among others) is not modelled")
 CASES += _h200_rows("llama31-8b-eagle3", "real config.json + EAGLE-3 draft config typed from the published one",
                     15.55, 108.35, 860704, weights_fixed_after="-3.6 % (held out) until the drafter's weights were "
                     "counted from vLLM's llama_eagle3.py after this run; calibration since")
