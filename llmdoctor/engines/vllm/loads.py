@@ -40,8 +40,10 @@ def eagle_drafter_params(model: ModelInfo, method: str) -> int:
     """Parameters of an EAGLE / EAGLE-3 drafter of the target's shape (vllm/model_executor/models/
     llama_eagle.py, llama_eagle3.py): one decoder layer (EAGLE-3's attention takes the embedding and the
     hidden state side by side: 2 x hidden into qkv) and the fc that folds the target's hidden states
-    (2 x hidden -> hidden for EAGLE, 3 x hidden -> hidden for EAGLE-3). The drafter's embedding and
-    lm_head are the target's. A measured EAGLE-3 Llama-3.1-8B drafter: 0.56 GiB (vLLM 0.26.0, H200)."""
+    (2 x hidden -> hidden for EAGLE, 3 x hidden -> hidden for EAGLE-3), embedding and lm_head shared with the
+    target (v1/spec_decode/llm_base_proposer.py _maybe_share_*: so for a head that carries none). A
+    dummy-weight EAGLE-3 Llama-3.1-8B drafter measured 0.56 GiB (vLLM 0.26.0, H200); a real EAGLE-3 head with
+    its own draft-vocabulary lm_head carries more, which reading its checkpoint counts."""
     spec = model.spec
     h = spec.hidden_size
     hd = spec.head_dim or h // max(1, spec.num_attention_heads or 1)
