@@ -40,3 +40,22 @@ def test_the_known_crash_inputs_stay_fixed(tmp_path):
     for cmd in cases:
         code, _, site = fuzz.run_one(["check", "--json", "--gpu", "A10", "--model-path", model, "--", *cmd], tmp_path)
         assert site is None and code in (0, 1, 2), (cmd, site)
+
+
+def test_the_campaign_splits_inputs_over_workers_and_measures_memory():
+    report = fuzz.campaign(["rules"], 6, seed=3, max_seconds=60, jobs=2)["rules"]
+    assert report["inputs"] == 6 and not report["crashes"]
+    assert sum(report["exit_codes"].values()) == 6
+    assert report["peak_rss_mib"] > 0 and report["largest_rise_input"] is not None
+
+
+def test_a_log_line_mutated_again_and_again_stays_bounded(tmp_path):
+    """The generator itself once took 18.8 GiB: a line whose digits became 400-digit numbers, repeated 50 times,
+    mutated again grew geometrically. Lines are capped."""
+    rnd = random.Random(11)
+    for i in range(40):
+        d = tmp_path / str(i)
+        d.mkdir()
+        argv = fuzz.gen_log(rnd, d)
+        lines = Path(argv[2]).read_text().splitlines()
+        assert max((len(x) for x in lines), default=0) <= fuzz.LINE_CAP
