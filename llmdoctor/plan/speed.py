@@ -27,12 +27,14 @@ class RooflineBound:
 def active_weight_bytes(model: ModelInfo, weight_bytes: Optional[int] = None) -> int:
     """Weights one decoded token reads: everything except the routed experts that are not picked.
     `weight_bytes` overrides the model's total (e.g. a GGUF file's real size); the MoE share is
-    scaled from the model's breakdown. The input embedding is a row lookup, not a full read."""
+    scaled from the model's breakdown. The input embedding is a row lookup, not a full read, but a tied
+    output projection reads the whole table (speed_model.tied_head_bytes)."""
     w = model.weights
     total = weight_bytes if weight_bytes is not None else (model.weight_bytes or 0)
     known = sum(w.per_layer) + w.embedding + w.lm_head + w.mtp + w.vision + w.other
     scale = total / known if known else 1.0
-    read = total - (w.embedding + w.vision + w.mtp) * scale
+    from llmdoctor.plan.speed_model import tied_head_bytes
+    read = total - (w.embedding - tied_head_bytes(model) + w.vision + w.mtp) * scale
     moe = model.spec.moe
     if moe and moe.num_experts and w.per_layer_experts:
         experts = sum(w.per_layer_experts) * scale

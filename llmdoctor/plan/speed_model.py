@@ -289,6 +289,16 @@ def attention_flops_per_ctx(model, tp: int = 1) -> float:
     return total / max(tp, 1)
 
 
+def tied_head_bytes(model) -> float:
+    """Bytes of the output projection a token reads when the checkpoint ties it to the input embedding
+    (no lm_head of its own): the whole vocab x hidden table, although the input side reads one row.
+    Capped by the embedding's bytes, which for Gemma-4 E-models also hold the per-layer tables."""
+    w, s = model.weights, model.spec
+    if w.lm_head or not w.embedding:
+        return 0.0
+    return float(min(w.embedding, (s.vocab_size or 0) * (s.hidden_size or 0) * 2))
+
+
 def split_weights(model, read_bytes: float) -> tuple[float, float]:
     """(dense bytes read per token, all routed-expert bytes) of the `read_bytes` a token reads, using the
     model's breakdown: the routed experts' share scaled to the file's real size."""
@@ -299,7 +309,7 @@ def split_weights(model, read_bytes: float) -> tuple[float, float]:
     known = sum(w.per_layer) + w.embedding + w.lm_head + w.mtp + w.vision + w.other
     experts_all = sum(w.per_layer_experts)
     active_experts = experts_all * moe.experts_per_token / moe.num_experts
-    dense_model = max(known - w.embedding - w.vision - w.mtp - experts_all, 0)
+    dense_model = max(known - w.embedding + tied_head_bytes(model) - w.vision - w.mtp - experts_all, 0)
     read_model = dense_model + active_experts
     scale = read_bytes / read_model if read_model else 1.0
     return dense_model * scale, experts_all * scale
