@@ -5,7 +5,8 @@ times or builds a huge list cannot be stopped from inside. Conditions of rule fi
 directory are evaluated in a forked child with an address-space cap; the parent waits at most
 BUDGET_S for each rule and kills the child when it is over. The rule is then reported as not
 evaluated (the check goes on); the rules after it run in a fresh child. Shipped rules run in process.
-Without fork (not POSIX), user rules run in process, unbounded (said in docs/hardening.md).
+Without fork (Windows), user rules run in process, unbounded (said in docs/hardening.md). An exception
+in the child other than running out of memory is a bug of ours and is raised again in the parent.
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def _child_run(fn, items, seconds, memory) -> list[Any]:
                     blob = pickle.dumps(("ok", fn(item)))
                 except MemoryError:
                     blob = pickle.dumps(("over", None))
+                except Exception as exc:            # a bug of ours, not the rule's cost: raised in the parent
+                    blob = pickle.dumps(("raise", f"{type(exc).__name__}: {exc}"))
                 os.write(write_fd, struct.pack("<Q", len(blob)))
                 view = memoryview(blob)
                 while view:
@@ -92,6 +95,8 @@ def _child_run(fn, items, seconds, memory) -> list[Any]:
                 n = struct.unpack("<Q", buf[:8])[0]
                 status, value = pickle.loads(buf[8:8 + n])
                 buf = buf[8 + n:]
+                if status == "raise":
+                    raise RuntimeError(f"rule evaluation failed in the budgeted child: {value}")
                 if status != "ok":
                     return results
                 results.append(value)

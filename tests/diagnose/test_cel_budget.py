@@ -103,3 +103,12 @@ def test_rules_check_refuses_a_runaway_condition(tmp_path):
 def test_rules_check_passes_the_shipped_rules(dirs):
     r = _cli("rules", "--check", *dirs)
     assert r.returncode == 0, r.stderr
+
+
+def _broken(x):
+    raise KeyError("our bug")
+
+
+def test_an_exception_in_the_child_is_our_bug_and_raised_again():
+    with pytest.raises(RuntimeError, match="KeyError"):
+        map_bounded(_broken, [1], lambda _: OVER, seconds=5)
