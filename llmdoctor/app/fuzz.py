@@ -38,7 +38,9 @@ PROGRESS_EVERY = 5000
 NUMBERS = ["0", "-1", "1", "2", "7", "4096", "65536", "1e400", "-1e400", "inf", "-inf", "nan", "NaN", "1e-300",
            "9" * 400, "-" + "9" * 40, "0.5", "1.5", "90", "-0.2", "2147483648", "18446744073709551616", "abc", "",
            "1k", "4k", "1M", "0x10", "1_000", " 12", "12abc", "True", "None", "[]", "{}", "[" * 3000 + "]" * 3000,
-           '{"method": "mtp", "num_speculative_tokens": 1e400}', '{"a": ' * 500 + "1" + "}" * 500]
+           '{"method": "mtp", "num_speculative_tokens": 1e400}', '{"a": ' * 500 + "1" + "}" * 500,
+           '{"method": "eagle3", "model": "/dev/zero"}', '{"method": "draft_model", "model": "' + "x/" * 300 + '"}',
+           "/dev/zero", "/dev/stdin"]
 PROGRAMS = [["vllm", "serve"], ["python", "-m", "sglang.launch_server", "--model-path"], ["llama-server", "-m"],
             ["ollama", "run"], ["sglang", "serve", "--model-path"], ["llama-cli", "-m"]]
 WRAPPERS = [[], ["docker", "run", "--gpus", "all", "-v", "/tmp:/models", "vllm/vllm-openai:v0.26.0"],
