@@ -284,9 +284,40 @@ class ReplaySource(Source):
         if key not in self.calls:
             raise NotRecorded(f"not recorded: {key}")
         entry = self.calls[key]
+        if not isinstance(entry, dict):
+            raise NotRecorded(f"damaged recording: {key[:120]}")
         if "error" in entry:
             _raise_recorded(entry["error"])
-        return entry["ok"]
+        value = entry.get("ok")
+        if name == "nvml" and args and not _nvml_shape_ok(str(args[0]), value):
+            # a recording is untrusted input: a clock of [[[]]] once became a 6 GB list in the arithmetic
+            raise NotRecorded(f"damaged recording: {key[:120]} = {str(value)[:40]}")
+        return value
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -(2 ** 62) < v < 2 ** 62
+
+
+_NVML_STR = {"name", "uuid", "pci_bus_id", "driver_version"}
+_NVML_PAIR = {"cuda_compute_capability", "mig_mode", "ecc_mode"}
+_NVML_LIST = {"compute_processes", "graphics_processes"}
+_NVML_MEMORY = {"memory_info", "memory_info_v2"}
+
+
+def _nvml_shape_ok(func: str, v: Any) -> bool:
+    """The shape pynvml answers `func` with (probes/nvml.py); anything else is a damaged recording."""
+    if func in _NVML_STR:
+        return isinstance(v, str)
+    if func in _NVML_PAIR:
+        return isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v)
+    if func in _NVML_MEMORY:
+        return isinstance(v, dict) and all(_is_int(v.get(k)) for k in ("total", "free", "used")) \
+            and (v.get("reserved") is None or _is_int(v.get("reserved")))
+    if func in _NVML_LIST:
+        return isinstance(v, list) and all(isinstance(p, dict) and _is_int(p.get("pid"))
+                                           and (p.get("used") is None or _is_int(p.get("used"))) for p in v)
+    return _is_int(v)
 
 
 _UUID = re.compile(r"\b(GPU|MIG)-[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}")
