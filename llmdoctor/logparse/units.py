@@ -35,3 +35,12 @@ def to_int(text: str) -> int:
 
 def gib(n: float | int | None) -> str:
     return "?" if n is None else f"{n / 1024**3:.2f} GiB"
+
+
+def quiet_ast(fn, *args, **kwargs):
+    """ast.literal_eval / ast.parse on text from a log: a garbled number ("12abc") makes Python's compiler
+    print a SyntaxWarning to stderr before it fails; a log is data, so that warning is noise here."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return fn(*args, **kwargs)

@@ -26,3 +26,13 @@ def test_a_garbled_context_length_from_a_log_is_dropped():
     # a fuzzed vLLM log stated 'max_model_len': -0.21abc2; planning with it divided by zero
     assert "max_model_len" not in request_flags(_report("vllm", {"max_model_len": -0.21, "tensor_parallel_size": 1}))
     assert request_flags(_report("vllm", {"max_model_len": 8192}))["max_model_len"] == 8192
+
+
+def test_a_garbled_number_in_a_logged_dict_prints_no_python_warning(tmp_path):
+    import subprocess
+    import sys
+    log = tmp_path / "run.log"
+    log.write_text("(APIServer pid=1) INFO non-default args: {'max_model_len': 12abc, 'model': 'x'}\n")
+    out = subprocess.run([sys.executable, "-W", "default", "-m", "llmdoctor", "logs", str(log)],
+                         capture_output=True, text=True, timeout=60)
+    assert "SyntaxWarning" not in out.stderr and out.returncode in (0, 1)

@@ -6,7 +6,7 @@ import re
 
 from llmdoctor.logparse.records import LogLine
 from llmdoctor.logparse.sink import FactSink, for_each_line
-from llmdoctor.logparse.units import SIZE, to_bytes
+from llmdoctor.logparse.units import SIZE, quiet_ast, to_bytes
 
 _LOAD_END = re.compile(r"Load weight end\.(.*)")
 _KV_ALLOC = re.compile(r"KV Cache is allocated\.(.*)")
@@ -98,12 +98,12 @@ def _server_args(body: str) -> dict:
     pasted logs are often cut mid-repr, so the fallback reads simple k=literal pairs."""
     text = body.rstrip()
     try:
-        tree = ast.parse("f(" + (text if text.endswith(")") else text + ")"), mode="eval")
+        tree = quiet_ast(ast.parse, "f(" + (text if text.endswith(")") else text + ")"), mode="eval")
         call = tree.body
         out = {}
         for kw in getattr(call, "keywords", []):
             try:
-                out[kw.arg] = ast.literal_eval(kw.value)
+                out[kw.arg] = quiet_ast(ast.literal_eval, kw.value)
             except ValueError:
                 continue
         return out
@@ -112,7 +112,7 @@ def _server_args(body: str) -> dict:
     out = {}
     for k, v in re.findall(r"(\w+)=('[^']*'|-?\d+(?:\.\d+)?|True|False|None)(?=[,)])", text):
         try:
-            out[k] = ast.literal_eval(v)
+            out[k] = quiet_ast(ast.literal_eval, v)
         except (ValueError, SyntaxError):
             continue
     return out
@@ -128,6 +128,6 @@ def _command_flags(argv_text: str, s: FactSink) -> None:
         if p in names and names[p] not in s.args:
             val = parts[i + 1]
             try:
-                s.args[names[p]] = ast.literal_eval(val) if re.fullmatch(r"-?\d+(?:\.\d+)?", val) else val
+                s.args[names[p]] = quiet_ast(ast.literal_eval, val) if re.fullmatch(r"-?\d+(?:\.\d+)?", val) else val
             except (ValueError, SyntaxError):
                 s.args[names[p]] = val

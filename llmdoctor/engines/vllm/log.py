@@ -8,7 +8,7 @@ from typing import Callable
 
 from llmdoctor.logparse.records import LogLine
 from llmdoctor.logparse.sink import FactSink, for_each_line
-from llmdoctor.logparse.units import SIZE, num, to_bytes, to_int
+from llmdoctor.logparse.units import SIZE, num, quiet_ast, to_bytes, to_int
 
 Handler = Callable[[re.Match, LogLine, FactSink], None]
 _PATTERNS: list[tuple[re.Pattern, Handler]] = []
@@ -79,7 +79,7 @@ def _load_model(m, line, s):
 def _non_default_args(m, line, s):
     # A Python dict repr: literal_eval only (never eval). A truncated paste falls back to key: scalar pairs.
     try:
-        args = ast.literal_eval(m.group(1))
+        args = quiet_ast(ast.literal_eval, m.group(1))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         args = _scalar_pairs(m.group(1))
     if isinstance(args, dict):
@@ -93,7 +93,7 @@ def _scalar_pairs(text: str) -> dict:
     out = {}
     for k, v in re.findall(r"'(\w+)': ('[^']*'|-?\d+(?:\.\d+)?|True|False|None)", text):
         try:
-            out[k] = ast.literal_eval(v)
+            out[k] = quiet_ast(ast.literal_eval, v)
         except (ValueError, SyntaxError):
             continue
     return out
