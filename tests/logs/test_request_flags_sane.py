@@ -32,7 +32,7 @@ def test_a_garbled_number_in_a_logged_dict_prints_no_python_warning(tmp_path):
     import subprocess
     import sys
     log = tmp_path / "run.log"
-    log.write_text("(APIServer pid=1) INFO non-default args: {'max_model_len': 12abc, 'model': 'x'}\n")
+    log.write_text("(APIServer pid=1) INFO non-default args: {'max_model_len': 12and 3, 'model': 'x'}\n")
     out = subprocess.run([sys.executable, "-W", "default", "-m", "llmdoctor", "logs", str(log)],
                          capture_output=True, text=True, timeout=60)
     assert "SyntaxWarning" not in out.stderr and out.returncode in (0, 1)
