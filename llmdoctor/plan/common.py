@@ -127,3 +127,16 @@ def bounded_json(raw: Any) -> Any:
         return json.loads(text)
     except (TypeError, ValueError, RecursionError):
         return text
+
+
+def parallel_sizes(tp_value, pp_value, engine: str, problems: list[str]) -> tuple[int, int]:
+    """Tensor- and pipeline-parallel sizes as given; one below 1 cannot start the engine (its world size
+    would be zero or negative): said as a problem, and 1 is planned instead so the arithmetic stays sane."""
+    sizes = []
+    for name, value in (("tensor parallel size", tp_value), ("pipeline parallel size", pp_value)):
+        n = 1 if value in (None, "") else int(value)
+        if n < 1:
+            problems.append(f"{engine} cannot start with {name} {n}: it must be at least 1")
+            n = 1
+        sizes.append(n)
+    return sizes[0], sizes[1]

@@ -59,3 +59,19 @@ def test_a_log_line_mutated_again_and_again_stays_bounded(tmp_path):
         argv = fuzz.gen_log(rnd, d)
         lines = Path(argv[2]).read_text().splitlines()
         assert max((len(x) for x in lines), default=0) <= fuzz.LINE_CAP
+
+
+@pytest.mark.parametrize("cmd", [
+    ["vllm", "serve", "x", "-pp", "-1"], ["vllm", "serve", "x", "--tensor-parallel-size", "0"],
+    ["python", "-m", "sglang.launch_server", "--model-path", "x", "--tp-size", "0"],
+    ["python", "-m", "sglang.launch_server", "--model-path", "x", "--pp-size", "-2"],
+])
+def test_a_parallel_size_below_one_reads_will_not_run(cmd, capsys):
+    """The launch kind of the long campaign found `-pp -1` ending in max() of an empty stage list (exit 3)."""
+    from llmdoctor.app.cli import main
+    code = main(["check", "--json", "--gpu", "RTX 4090", "--model-path", str(fuzz.MODEL), "--", *cmd])
+    import json
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (1, 2) and doc["verdict"]["status"] == "will-not-run"
+    assert "must be at least 1" in doc["verdict"]["reason"] or any(
+        "must be at least 1" in p for p in doc["plan"].get("assumptions", []) + [doc["plan"]["fits_reason"]])

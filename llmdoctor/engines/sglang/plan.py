@@ -15,7 +15,8 @@ from llmdoctor.checkpoint.spec import FULL, LINEAR, MAMBA, MLA, SLIDING, ModelIn
 from llmdoctor.engines.sglang import flags as flags_sglang
 from llmdoctor.engines.sglang.limits import SOURCE as LIMIT_SOURCE, context_limit, refusal, refuses
 from llmdoctor.engines.sglang.versions import has
-from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
+from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, parallel_sizes,
+                                   resolve_version)
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.plan.weights import rank_weights
@@ -130,12 +131,12 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     notes.append(f"SGLang {version} ({vsource})")
     f = dict(request.flags)
     gpus = list(target.gpus)
-    tp, pp = int(f.get("tp_size") or 1), int(f.get("pp_size") or 1)
+    problems: list[str] = []
+    tp, pp = parallel_sizes(f.get("tp_size"), f.get("pp_size"), "SGLang", problems)
     used = gpus[: tp * pp]
     totals = [cuda_total_bytes(g) for g in used if cuda_total_bytes(g)]
     total = min(totals) if totals else 0
     gpu0 = used[0] if used else None
-    problems: list[str] = []
     if not gpus:
         problems.append("no GPU visible: SGLang needs at least one (plan for one with --gpu NAME)")
     elif tp * pp > len(gpus):

@@ -16,7 +16,8 @@ from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm import flags as flags_vllm
 from llmdoctor.engines.vllm.limits import SOURCE as LIMIT_SOURCE, context_limit, refusal, refuses
 from llmdoctor.engines.vllm.versions import has
-from llmdoctor.plan.common import DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, resolve_version
+from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, parallel_sizes,
+                                   resolve_version)
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
@@ -63,8 +64,8 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     notes.append(f"vLLM {version} ({vsource})")
     flags = dict(request.flags)
     gpus = list(target.gpus)
-    tp = int(flags.get("tensor_parallel_size") or 1)
-    pp = int(flags.get("pipeline_parallel_size") or 1)
+    problems: list[str] = []
+    tp, pp = parallel_sizes(flags.get("tensor_parallel_size"), flags.get("pipeline_parallel_size"), "vLLM", problems)
     used = gpus[: tp * pp] if gpus else []
     totals = [cuda_total_bytes(g) for g in used if cuda_total_bytes(g)]
     total = min(totals) if totals else 0
@@ -72,7 +73,6 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     s = flags_vllm.defaults(version, total, getattr(gpu0, "name", None))
     s.update({k: v for k, v in flags.items() if v is not None})
     v1 = has("v1_engine", version)
-    problems: list[str] = []
     if not gpus:
         problems.append("no GPU visible: vLLM needs at least one (plan for one with --gpu NAME)")
     elif tp * pp > len(gpus):
