@@ -69,7 +69,7 @@ class _Env:
         self.doc = doc
         self.flags = flags_of(doc)
         self.env = launch_env(doc)
-        ctx = cel.Context(variables={k: v for k, v in doc.items() if k != "findings"},
+        ctx = cel.Context(variables={k: _cel_safe(v) for k, v in doc.items() if k != "findings"},
                           functions=bound_functions(self.flags, self.env))
         stdlib.add_stdlib_to_context(ctx)
         self.ctx = ctx
@@ -90,6 +90,23 @@ class _Missing:
 
 
 _MISSING = _Missing()
+
+
+INT64 = 2 ** 63
+
+
+def _cel_safe(v: Any) -> Any:
+    """The facts as CEL can hold them: an integer outside int64 (a context length of 10^200 typed on a
+    command line) cannot be converted and would fail every rule; it reads as unknown (null) instead."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return v if -INT64 <= v < INT64 else None
+    if isinstance(v, dict):
+        return {k: _cel_safe(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_cel_safe(x) for x in v]
+    return v
 
 
 def _collect(node: Any, segs: list[str]) -> Any:

@@ -75,3 +75,11 @@ def test_a_parallel_size_below_one_reads_will_not_run(cmd, capsys):
     assert code in (1, 2) and doc["verdict"]["status"] == "will-not-run"
     assert "must be at least 1" in doc["verdict"]["reason"] or any(
         "must be at least 1" in p for p in doc["plan"].get("assumptions", []) + [doc["plan"]["fits_reason"]])
+
+
+def test_a_fact_beyond_int64_reads_unknown_not_a_rule_failure(capsys):
+    """The launch kind found a 400-digit --context-length failing the CEL conversion of every fact (exit 3)."""
+    from llmdoctor.app.cli import main
+    code = main(["check", "--json", "--gpu", "RTX 4090", "--model-path", str(fuzz.MODEL), "--", "sglang", "serve",
+                 "--model-path", "Qwen/Qwen3-8B", "--context-length", "9" * 400])
+    assert code in (0, 1, 2), capsys.readouterr().err
