@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from llmdoctor.diagnose.schema import set_fact  # noqa: F401  (tests import it from here)
 from llmdoctor.report import Report
