@@ -3,20 +3,22 @@
 Three renders, each with add_generation_prompt: a `developer` message (what OpenAI-style agents
 such as OpenClaw, Codex and Cursor send instead of `system`), a tool definition, and an assistant
 turn carrying a tool call followed by the tool's answer. The template is untrusted: it runs only in
-ImmutableSandboxedEnvironment, nothing it produces is printed raw, and each render is bounded: `range`,
-string and list repetition, padding widths and `tojson` indents are capped (BoundedSandbox), the output
-is cut at MAX_OUTPUT_CHARS, a tracer stops a render that runs past RENDER_SECONDS, and the process's
+ImmutableSandboxedEnvironment, nothing it produces is printed raw, and each render is bounded: `range`
+(each, and all of one render's together), string and list repetition, padding widths and `tojson` indents
+are capped (BoundedSandbox), the output is cut at MAX_OUTPUT_CHARS, a tracer stops a render that runs past RENDER_SECONDS, and the process's
 address space may grow by at most RENDER_MEMORY while it renders.
 """
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Optional
 
 MAX_TEMPLATE_CHARS = 1 << 20
 MAX_OUTPUT_CHARS = 1 << 20
 MAX_ITEMS = 100_000            # range() length, repetition result, padding width
+MAX_RANGE_ITEMS = 100_000      # all range() items of one render together: nested loops stop at once
 RENDER_SECONDS = 2.0
 RENDER_MEMORY = 1 << 30
 
@@ -56,10 +58,17 @@ def _tojson(value, indent=None, ensure_ascii=False, separators=None, sort_keys=F
     return json.dumps(value, indent=indent, ensure_ascii=ensure_ascii, separators=separators, sort_keys=sort_keys)
 
 
+_range_items: ContextVar[int] = ContextVar("range_items", default=0)
+
+
 def _safe_range(*args):
     r = range(*args)
     if len(r) > MAX_ITEMS:
         raise TemplateLimit(f"range of {len(r)} items")
+    total = _range_items.get() + len(r)
+    if total > MAX_RANGE_ITEMS:
+        raise TemplateLimit(f"ranges of {total} items in one render")
+    _range_items.set(total)
     return r
 
 
@@ -129,6 +138,7 @@ def _compile(text: str):
 def _render(template, **kw) -> str:
     """The rendered prompt, within the time, memory and output bounds."""
     parts, size = [], 0
+    _range_items.set(0)
     with _bounded(RENDER_SECONDS, RENDER_MEMORY):
         for chunk in template.generate(bos_token="<s>", eos_token="</s>", add_generation_prompt=True, **kw):
             size += len(chunk)
