@@ -97,7 +97,10 @@ def vllm_rows() -> list[dict]:
 # repeats the prompt with caching on), so it is not a row.
 VRUN_ROLE = {"gemma3-1b": "held-out", "phi4": "held-out", "qwen3-30b-a3b-fp8": "held-out", "qwen25-7b-awq": "held-out",
              "dsv2-lite": "calibration",          # the same case as the speed run above
-             "llama31-8b-eagle3": "excluded"}
+             "llama31-8b-eagle3": "excluded",
+             # fixed 2026-12-02 before these ran: all held out
+             "nemotron3-nano": "held-out", "qwen25-7b-gptq": "held-out", "qwen3-8b-nvfp4": "held-out",
+             "gemma2-9b": "held-out", "mixtral-8x7b": "held-out"}
 VRUN_NOTE = {"llama31-8b-eagle3": "speculative decoding with dummy weights: drafts are never accepted"}
 
 
