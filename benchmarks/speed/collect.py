@@ -102,6 +102,11 @@ VRUN_ROLE = {"gemma3-1b": "held-out", "phi4": "held-out", "qwen3-30b-a3b-fp8": "
              "nemotron3-nano": "held-out", "qwen25-7b-gptq": "held-out", "qwen3-8b-nvfp4": "held-out",
              "gemma2-9b": "held-out", "mixtral-8x7b": "held-out"}
 VRUN_NOTE = {"llama31-8b-eagle3": "speculative decoding with dummy weights: drafts are never accepted"}
+# excluded after the run, for what the run was, not for its error: vLLM 0.26 picks the GPTQ layers to quantize
+# from the safetensors' dtypes (auto_gptq.py maybe_update_config); a config-only directory has none, so every
+# layer ran in fp16 (the log: "Model loading took 14.29 GiB")
+VRUN_EXCLUDE = {"qwen25-7b-gptq": "ran unquantized: vLLM 0.26 takes the GPTQ layer list from the safetensors, "
+                                  "and a config-only directory has none (14.29 GiB of fp16 weights loaded)"}
 
 
 def vrun_rows() -> list[dict]:
@@ -120,6 +125,8 @@ def vrun_rows() -> list[dict]:
                          source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
                          command=f"PYTHONPATH=/tmp/site python3 vrun.py WORKDIR benchmarks/vllm_memory/cases.json {cid}",
                          log=f"fixtures/logs/vllm-h200/{cid}.log", note=VRUN_NOTE.get(cid, "")))
+        if cid in VRUN_EXCLUDE:
+            rows[-1].update(role="excluded", note=VRUN_EXCLUDE[cid])
     return rows
 
 

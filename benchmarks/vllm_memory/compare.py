@@ -38,6 +38,8 @@ def rows(now: bool = False, predictions: Path = HERE / "predictions.jsonl", resu
     cases = json.loads((HERE / "cases.json").read_text())
     before = {p["case"]: p for p in map(json.loads, predictions.read_text().splitlines())}
     for r in map(json.loads, results.read_text().splitlines()):
+        if not now and r["case"] not in before:        # predicted in the other file
+            continue
         ours = predict(cases[r["case"]]) if now else before[r["case"]]
         if r.get("rc") != 0:
             yield r["case"], "starts", "no" if r.get("rc") != "timeout" else "timed out", ours["starts"], None, None, \

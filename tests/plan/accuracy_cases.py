@@ -166,20 +166,23 @@ def _h200(case_id: str):
 
 
 def _h200_rows(case_id: str, inputs: str, weights: float, kv_gib: float, tokens: int, weights_gap: str = "",
-               weights_fixed_after: str = ""):
-    """Weights are held out (the weight model was not changed after these runs). The KV budget and tokens
-    were predicted within target before the runs (benchmarks/vllm_memory/heldout.md), but the V2 model
-    runner's budget was then modelled from vLLM's source after these logs were read: calibration now."""
+               weights_fixed_after: str = "", kv_held_out: bool = False):
+    """Weights are held out (the weight model was not changed after these runs). For the first batch the KV
+    budget and tokens were predicted within target before the runs (benchmarks/vllm_memory/heldout.md), but
+    the V2 model runner's budget was then modelled from vLLM's source after these logs were read: calibration
+    now. The second batch (predictions-next.jsonl, written before it ran) is held out whole (kv_held_out)."""
     url = H200_LOG.format(case_id)
+    kv_role = "held-out" if kv_held_out else "calibration"
     run = f"device {case_id} H200 v0.26.0"
     return [
         Case(run, url, "vllm", "weights (GiB)", weights, lambda: _h200(case_id).weights.bytes_per_gpu / GIB, 3.0,
              weights_gap or weights_fixed_after, unit="GiB", role="calibration" if weights_fixed_after else "held-out",
              inputs=inputs, known_gap=bool(weights_gap)),
         Case(run, url, "vllm", "Available KV cache memory (GiB)", kv_gib,
-             lambda: _h200(case_id).kv_cache.available_bytes_per_gpu / GIB, 10.0, unit="GiB", inputs=inputs),
+             lambda: _h200(case_id).kv_cache.available_bytes_per_gpu / GIB, 10.0, unit="GiB", inputs=inputs,
+             role=kv_role),
         Case(run, url, "vllm", "GPU KV cache size (tokens)", tokens, lambda: _h200(case_id).kv_cache.tokens, 10.0,
-             inputs=inputs),
+             inputs=inputs, role=kv_role),
     ]
 
 
@@ -320,6 +323,17 @@ CASES += _h200_rows("qwen25-7b-awq", "config typed from the published Qwen2.5-7B
 CASES += _h200_rows("llama31-8b-eagle3", "real config.json + EAGLE-3 draft config typed from the published one",
                     15.55, 108.35, 860704, weights_fixed_after="-3.6 % (held out) until the drafter's weights were "
                     "counted from vLLM's llama_eagle3.py after this run; calibration since")
+# the second batch, run 2026-12-02 against predictions-next.jsonl (committed before): held out whole
+CASES += _h200_rows("gemma2-9b", "real config.json", 17.22, 106.56, 332219, kv_held_out=True)
+CASES += _h200_rows("nemotron3-nano", "real config.json", 58.92, 63.64, 8691712, kv_held_out=True)
+CASES += _h200_rows("mixtral-8x7b", "real config.json", 87.0, 36.18, 296352, kv_held_out=True)
+CASES += _h200_rows("qwen3-8b-nvfp4", "config typed from the published ModelOpt NVFP4 Qwen3-8B", 5.2, 119.18, 867840,
+                    "0.77 GiB below the modelled bytes (fp4 packed, fp8 scale per 16, bf16 embedding and lm_head, "
+                    "which the config excludes): vLLM logged 5.26 GiB as the peak right after loading, so the "
+                    "parameters as created are already smaller than modelopt.py's create_weights implies; not "
+                    "traced", kv_held_out=True)
+# qwen25-7b-gptq is not a row: vLLM 0.26 picks the GPTQ layers to quantize from the safetensors' dtypes
+# (auto_gptq.py maybe_update_config), and a config-only directory has none, so it loaded every layer in fp16
 
 
 def error_pct(case: Case, value: float) -> Optional[float]:
