@@ -101,7 +101,11 @@ VRUN_ROLE = {"gemma3-1b": "held-out", "phi4": "held-out", "qwen3-30b-a3b-fp8": "
              # fixed 2026-12-02 before these ran: all held out
              "nemotron3-nano": "held-out", "qwen25-7b-gptq": "held-out", "qwen3-8b-nvfp4": "held-out",
              "gemma2-9b": "held-out", "mixtral-8x7b": "held-out"}
-VRUN_NOTE = {"llama31-8b-eagle3": "speculative decoding with dummy weights: drafts are never accepted"}
+VRUN_NOTE = {"llama31-8b-eagle3": "speculative decoding with dummy weights: drafts are never accepted",
+             "qwen3-8b-nvfp4": "predicted -11 % before the run; after it, vLLM's reading of the config's lm_head "
+                               "exclusion was modelled (a memory fix, not a speed fit): lm_head now fp4",
+             "qwen25-7b-awq": "predicted +7 % before the memory run; Machete's zero-point layout was modelled "
+                              "after it (a memory fix, not a speed fit)"}
 # excluded after the run, for what the run was, not for its error: vLLM 0.26 picks the GPTQ layers to quantize
 # from the safetensors' dtypes (auto_gptq.py maybe_update_config); a config-only directory has none, so every
 # layer ran in fp16 (the log: "Model loading took 14.29 GiB")

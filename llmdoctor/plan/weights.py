@@ -39,11 +39,13 @@ def pp_split(num_layers: int, pp: int) -> list[range]:
 def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant: Optional[str] = None,
                  load_mtp: bool = False, rope_cache: bool = True,
                  skip_towers: frozenset[str] = frozenset(), expert_scale: float = 1.0,
-                 extra_last_stage: int = 0) -> RankWeights:
+                 extra_last_stage: int = 0, head_scale: float = 1.0, layer_layout_scale: float = 1.0) -> RankWeights:
     """`skip_towers`: the towers the engine does not build ("vision", "audio"), e.g. vLLM's at
     --limit-mm-per-prompt 0 for all their modalities. `expert_scale`: routed-expert bytes as the engine
     lays them out over the checkpoint's (padding of quantized kernels). `extra_last_stage`: bytes per rank
-    the engine adds on the last pipeline stage (a speculative drafter's own weights)."""
+    the engine adds on the last pipeline stage (a speculative drafter's own weights). `head_scale`: lm_head
+    bytes as the engine builds them over the checkpoint's (a head the engine quantizes after all).
+    `layer_layout_scale`: decoder-layer bytes as the engine's kernel lays them out (e.g. expanded zero points)."""
     w = model.weights
     notes: list[str] = []
     scale = 1.0
@@ -52,7 +54,7 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
     target = canonical_dtype(dtype) or ckpt
     if not quantized and ckpt in DTYPE_BYTES and target in DTYPE_BYTES:
         scale = DTYPE_BYTES[target] / DTYPE_BYTES[ckpt]
-    layer_scale = scale
+    layer_scale = scale * layer_layout_scale
     if online_quant in ("fp8", "fp8_e4m3", "ptpc_fp8") and not quantized:
         # Online FP8: linear weights become 1 byte; norms, embeddings and lm_head stay in dtype.
         layer_scale = 1.0 / DTYPE_BYTES.get(ckpt, 2)
@@ -61,7 +63,7 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
     experts = list(w.per_layer_experts) + [0] * (len(w.per_layer) - len(w.per_layer_experts))
     per_layer = [int((b + e * (expert_scale - 1)) * layer_scale) for b, e in zip(w.per_layer, experts)] or [0]
     embed = int(w.embedding * scale)
-    head = int(w.lm_head * scale)
+    head = int(w.lm_head * scale * head_scale)
     audio = min(w.audio, w.vision)
     towers = {"vision": w.vision - audio, "audio": audio}
     skipped = {t: b for t, b in towers.items() if t in skip_towers and b}

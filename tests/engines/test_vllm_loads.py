@@ -75,3 +75,32 @@ def test_v2_graphs_leave_the_budget_only_from_0_23_to_0_28():
     assert details("0.26.0").graphs_after_kv and details("0.26.0").cudagraph_bytes == 0
     assert not details("0.29.0").graphs_after_kv and details("0.29.0").cudagraph_bytes > 0
     assert not details("0.21.0").graphs_after_kv               # V1 runner, estimate on by default from 0.20
+
+
+def test_a_modelopt_lm_head_listed_under_exclude_modules_is_quantized_by_vllm():
+    """vLLM reads a config.json ModelOpt exclusion list only under `ignore` (modelopt.py from_config, 0.26):
+    the device run of a config with `exclude_modules: [lm_head]` loaded 5.20 GiB, its lm_head in fp4."""
+    from llmdoctor.checkpoint.quant import NVFP4_BYTES
+    from llmdoctor.engines.vllm.loads import modelopt_head_scale
+    as_run = read_model("benchmarks/vllm_memory/models/qwen3-8b-nvfp4-exclude-modules")
+    published = read_model("benchmarks/speed/models/qwen3-8b-nvfp4")       # the same under `ignore`
+    scale, why = modelopt_head_scale(as_run)
+    assert scale == pytest.approx(NVFP4_BYTES / 2) and "exclude_modules" in why
+    assert modelopt_head_scale(published) == (1.0, "")
+    assert as_run.weights.lm_head == published.weights.lm_head          # the checkpoint reading is engine-free
+
+
+def test_awq_on_hopper_counts_machete_zero_points():
+    """Machete (vLLM's AWQ kernel on sm90 only) keeps zero points as fp16 per group: 2 B instead of 0.5 B."""
+    from types import SimpleNamespace
+
+    from llmdoctor.engines.vllm.loads import machete_layer_scale
+    awq = read_model("benchmarks/vllm_memory/models/qwen25-7b-instruct-awq")
+    hopper = SimpleNamespace(cc_major=9, cc_minor=0, vendor="nvidia")
+    ada = SimpleNamespace(cc_major=8, cc_minor=9, vendor="nvidia")
+    scale, why = machete_layer_scale(awq, 1, hopper, "0.26.0")
+    assert scale == pytest.approx((0.5 + 4 / 128) / (0.5 + 2.5 / 128)) and "Machete" in why
+    assert machete_layer_scale(awq, 1, ada, "0.26.0")[0] == 1.0            # Marlin elsewhere: checkpoint layout
+    assert machete_layer_scale(awq, 1, hopper, "0.11.0")[0] == 1.0         # not read before 0.19
+    dense = read_model("fixtures/models/Qwen--Qwen3-8B")
+    assert machete_layer_scale(dense, 1, hopper, "0.26.0")[0] == 1.0

@@ -15,6 +15,7 @@ EXPECTED = {
     "seeds/002-caovan-nvcc13.3-gdn-build-error.log": {"LD810"},
     "seeds/002-nvidia-smi-2080ti-during-hang.log": set(),
     "seeds/002-vllm-caovan-wsl-specdecode-metrics.log": {"LD801", "LD814"},
+    "vllm-h200/qwen3-8b-nvfp4.log": {"LD815"},          # vLLM 0.26 on an H200: Marlin W4A16 for NVFP4
     "seeds/002-vllm-sm75-qwen36-27b-awq-shm-hang.log": {"LD801", "LD807"},
     "seeds/002-vllm-sm75-qwopus27b-awq-shm-hang.log": {"LD801", "LD807", "LD818"},
     "seeds/003-jetson-thor-fp8-moe-illegal-memory-access.log": {"LD806"},

@@ -2,8 +2,10 @@
 weights, and the padding of MXFP4 expert layouts."""
 from __future__ import annotations
 
+from llmdoctor.checkpoint.quant import NVFP4_BYTES
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm.versions import has
+from llmdoctor.plan.common import DTYPE_BYTES, canonical_dtype
 
 # Model types whose vision tower also serves video (_mark_tower_model(vllm_config, {"image", "video"}) in
 # vllm/model_executor/models/*.py, v0.26.0): their tower is skipped only when video is 0 as well.
@@ -63,6 +65,45 @@ def draft_weight_bytes(draft: ModelInfo, method: str, act_bytes: int) -> int:
     if method in ("eagle", "eagle3"):
         return eagle_drafter_params(draft, method) * max(1, draft.spec.num_layers) * act_bytes
     return int(draft.weight_bytes or 0)
+
+
+def modelopt_head_scale(model: ModelInfo) -> tuple[float, str]:
+    """A ModelOpt quantization_config in config.json names its unquantized modules under `ignore`; vLLM reads
+    only that key there (`exclude_modules` only from hf_quant_config.json's "quantization":
+    vllm/model_executor/layers/quantization/modelopt.py from_config, v0.19 and v0.26). A config.json that
+    lists lm_head under `exclude_modules` alone therefore gets a quantized lm_head in vLLM (SGLang 0.5.23
+    falls back to `exclude_modules`). From a config alone, the lm_head is counted as vLLM builds it."""
+    q = model.quantization
+    raw = q.raw if q is not None and isinstance(q.raw, dict) else {}
+    if not (q and q.method == "modelopt" and model.weights_computed and "ignore" not in raw
+            and "lm_head" in str(raw.get("exclude_modules", ""))):
+        return 1.0, ""
+    per_param = {"nvfp4": NVFP4_BYTES, "fp8_e4m3": 1.0}.get(q.weight_dtype or "")
+    if per_param is None:
+        return 1.0, ""
+    scale = per_param / DTYPE_BYTES.get(canonical_dtype(model.torch_dtype) or "bfloat16", 2)
+    return scale, ("lm_head quantized like the layers: vLLM reads a config.json ModelOpt exclusion list only "
+                   "under `ignore`, and this one names lm_head under `exclude_modules`")
+
+
+def machete_layer_scale(model: ModelInfo, tp: int, gpu, version: str) -> tuple[float, str]:
+    """AWQ on Hopper: vLLM picks Machete ahead of Marlin (kernels/linear/__init__.py _POSSIBLE_KERNELS) when the
+    group size is 64, 128 or per-channel and the per-rank shapes divide by 64 (in) and 128 (out); its
+    transform_w_zp replaces the packed zero points by -scale x zero in the activation dtype: 2 bytes per group
+    and output column instead of bits/8 (mixed_precision/machete.py). Decoder-layer bytes scale by that."""
+    q, spec = model.quantization, model.spec
+    cc = (getattr(gpu, "cc_major", None), getattr(gpu, "cc_minor", None))
+    if not (q and q.method in ("awq", "awq_marlin") and q.bits in (4, 8) and cc == (9, 0)
+            and getattr(gpu, "vendor", "nvidia") == "nvidia" and has("awq_machete_hopper", version)):
+        return 1.0, ""
+    g, inter = q.group_size, spec.intermediate_size or 0
+    # per-channel (one zero a column) changes nothing measurable; MoE experts run on fused-MoE kernels instead
+    if g not in (64, 128) or spec.moe or spec.hidden_size % 128 or (inter // max(1, tp)) % 128:
+        return 1.0, ""
+    b = q.bits / 8
+    scale = (b + 4 / g) / (b + (2 + b) / g)
+    return scale, (f"AWQ on Hopper runs on vLLM's Machete kernel, which keeps zero points as fp16 per group: "
+                   f"x{scale:.4f} decoder-layer bytes")
 
 
 def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:

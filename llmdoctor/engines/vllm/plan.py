@@ -21,7 +21,8 @@ from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
-from llmdoctor.engines.vllm.loads import draft_weight_bytes, eagle_drafter_params, mxfp4_expert_scale, skipped_towers
+from llmdoctor.engines.vllm.loads import (draft_weight_bytes, eagle_drafter_params, machete_layer_scale,
+                                         modelopt_head_scale, mxfp4_expert_scale, skipped_towers)
 from llmdoctor.engines.vllm.profile import activation_bytes, uses_v2_runner
 from llmdoctor.plan.weights import rank_weights
 
@@ -147,9 +148,12 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     expert_scale, why_pad = mxfp4_expert_scale(model, tp, gpu0)
     if why_pad:
         notes.append(why_pad)
+    head_scale, why_head = modelopt_head_scale(model)
+    layout_scale, why_layout = machete_layer_scale(model, tp, gpu0, version)
+    notes += [why for why in (why_head, why_layout) if why]
     rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp,
                       skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale,
-                      extra_last_stage=draft_bytes // tp)
+                      extra_last_stage=draft_bytes // tp, head_scale=head_scale, layer_layout_scale=layout_scale)
     notes += rw.assumptions
     weights = rw.bytes_per_gpu
     v2 = v1 and uses_v2_runner(model, version, request.env, method)

@@ -40,6 +40,10 @@ CHANGES: dict[str, Change] = {
     "v2_runner_default_some": Change(
         "0.23.0", "model runner V2 by default for unquantized dense Llama, Mistral and Qwen3",
         "vllm/config/vllm.py · VllmConfig._is_default_v2_model_runner_model (absent in v0.21.0, present in v0.23.0)"),
+    "awq_machete_hopper": Change(
+        "0.19.0", "AWQ linears on Hopper run on Machete, which stores zero points pre-scaled in the activation dtype",
+        "vllm/model_executor/kernels/linear/__init__.py _POSSIBLE_KERNELS (Machete before Marlin), "
+        "mixed_precision/machete.py transform_w_zp (read: v0.19.0, v0.26.0; earlier not read)"),
     "v2_runner_default_dense": Change(
         "0.26.0", "model runner V2 by default for every dense, non-hybrid generating model (and a few MoE)",
         "vllm/config/vllm.py · _is_default_v2_model_runner_model, DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES "
