@@ -332,7 +332,9 @@ CASES += _h200_rows("qwen3-8b-nvfp4", "config typed from the published ModelOpt 
                     weights_fixed_after="+14.7 % (held out) until vLLM's reading was modelled from modelopt.py after "
                     "this run: a config.json exclusion list counts only under `ignore`, so vLLM quantized this lm_head; "
                     "calibration since")      # its KV rows follow the weights: calibration too (+0.2 % held out)
-# qwen25-7b-gptq is not a row: vLLM 0.26 picks the GPTQ layers to quantize from the safetensors' dtypes
+CASES += _h200_rows("qwen25-7b-gptq-listed", "config typed from the published Qwen2.5-7B-Instruct-GPTQ-Int4, its "
+                    "layers listed in modules_in_block_to_quantize", 5.29, 119.18, 2231536, kv_held_out=True)
+# qwen25-7b-gptq (the same config without the list) is not a row: vLLM 0.26 picks the GPTQ layers to quantize from the safetensors' dtypes
 # (auto_gptq.py maybe_update_config), and a config-only directory has none, so it loaded every layer in fp16
 
 
