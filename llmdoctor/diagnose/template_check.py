@@ -4,9 +4,10 @@ Three renders, each with add_generation_prompt: a `developer` message (what Open
 such as OpenClaw, Codex and Cursor send instead of `system`), a tool definition, and an assistant
 turn carrying a tool call followed by the tool's answer. The template is untrusted: it runs only in
 ImmutableSandboxedEnvironment, nothing it produces is printed raw, and each render is bounded: `range`
-(each, and all of one render's together), string and list repetition, padding widths and `tojson` indents
-are capped (BoundedSandbox), the output is cut at MAX_OUTPUT_CHARS, a tracer stops a render that runs past RENDER_SECONDS, and the process's
-address space may grow by at most RENDER_MEMORY while it renders.
+(each, and all of one render's together), string and list repetition, padding widths and `tojson`
+indents are capped (BoundedSandbox), the output is cut at MAX_OUTPUT_CHARS, a tracer stops a render
+that runs past RENDER_SECONDS, and the process's address space may grow by at most RENDER_MEMORY
+while it renders.
 """
 from __future__ import annotations
 
