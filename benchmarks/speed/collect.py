@@ -39,9 +39,10 @@ ROLE = {
     "qwen3moe-30b-a3b q4_k_m": "held-out", "llama-70b q4_0": "held-out",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
+GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
+                    "(quantization/auto_gptq.py maybe_update_config), and a config-only directory has none")
 EXCLUDE = {
-    "llama2-7b-gptq": "vLLM loaded 12.55 GiB for a 4-bit 7B checkpoint (AWQ: 3.74 GiB) and logged no GPTQ kernel: "
-                      "the dummy-weight run did not take the 4-bit path",
+    "llama2-7b-gptq": GPTQ_CONFIG_ONLY + " (12.55 GiB loaded for a 4-bit 7B; AWQ: 3.74 GiB)",
 }
 DEFAULT_MOE = "aggregate rows: the fused-MoE kernel had no tuned config on H200 ('Using default MoE config') and " \
               "vbench.py did not warm each batch size, so Triton JIT fell inside the timed region (non-monotonic)"
@@ -107,11 +108,8 @@ VRUN_NOTE = {"llama31-8b-eagle3": "speculative decoding with dummy weights: draf
                                "exclusion was modelled (a memory fix, not a speed fit): lm_head now fp4",
              "qwen25-7b-awq": "predicted +7 % before the memory run; Machete's zero-point layout was modelled "
                               "after it (a memory fix, not a speed fit)"}
-# excluded after the run, for what the run was, not for its error: vLLM 0.26 picks the GPTQ layers to quantize
-# from the safetensors' dtypes (auto_gptq.py maybe_update_config); a config-only directory has none, so every
-# layer ran in fp16 (the log: "Model loading took 14.29 GiB")
-VRUN_EXCLUDE = {"qwen25-7b-gptq": "ran unquantized: vLLM 0.26 takes the GPTQ layer list from the safetensors, "
-                                  "and a config-only directory has none (14.29 GiB of fp16 weights loaded)"}
+# excluded after the run, for what the run was, not for its error
+VRUN_EXCLUDE = {"qwen25-7b-gptq": GPTQ_CONFIG_ONLY + " (14.29 GiB loaded)"}
 
 
 def vrun_rows() -> list[dict]:
