@@ -22,6 +22,7 @@ except ModuleNotFoundError:      # Python 3.10
     import tomli as tomllib
 
 CODE = re.compile(r"^LD\d{3}$")
+KEYS = ("rules", "ignore", "severity")
 
 
 @dataclass
@@ -101,6 +102,9 @@ def load_config(cwd: Path | str = ".", *, rules: Iterable[str] = (), ignore: Ite
         if source is not None:
             where = str(source)
             cfg.source = where
+            unknown = sorted(str(k) for k in data if k not in KEYS)
+            if unknown:           # a misspelt key would otherwise do nothing, silently
+                raise UsageError(f"{where}: unknown key {unknown[0]!r} (the keys are {', '.join(KEYS)})")
             for d in _strings(data, "rules", where):
                 p = Path(d)
                 cfg.rule_dirs.append(p if p.is_absolute() else source.parent / p)

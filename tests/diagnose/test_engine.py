@@ -202,6 +202,14 @@ def test_bad_config_is_a_usage_error(tmp_path):
         load_config(tmp_path)
 
 
+@pytest.mark.parametrize("text", ["tool = 1\n", 'ignores = ["LD204"]\n', '[tool.llmdoctor]\nrule = ["x"]\n'])
+def test_an_unknown_config_key_is_named_not_ignored(tmp_path, text):
+    """A misspelt key (ignores, rule) or a stray `tool = 1` used to be read as no settings at all."""
+    (tmp_path / "llmdoctor.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError, match="unknown key"):
+        load_config(tmp_path)
+
+
 def test_user_rule_directory_and_duplicate_codes(tmp_path):
     d = tmp_path / "mine"
     d.mkdir()
