@@ -96,9 +96,9 @@ def machete_layer_scale(model: ModelInfo, tp: int, gpu, version: str) -> tuple[f
     if not (q and q.method in ("awq", "awq_marlin") and q.bits in (4, 8) and cc == (9, 0)
             and getattr(gpu, "vendor", "nvidia") == "nvidia" and has("awq_machete_hopper", version)):
         return 1.0, ""
-    g, inter = q.group_size, spec.intermediate_size or 0
+    g, hidden, inter = q.group_size, spec.hidden_size or 0, spec.intermediate_size or 0
     # per-channel (one zero a column) changes nothing measurable; MoE experts run on fused-MoE kernels instead
-    if g not in (64, 128) or spec.moe or spec.hidden_size % 128 or (inter // max(1, tp)) % 128:
+    if g not in (64, 128) or spec.moe or not hidden or hidden % 128 or (inter // max(1, tp)) % 128:
         return 1.0, ""
     b = q.bits / 8
     scale = (b + 4 / g) / (b + (2 + b) / g)
