@@ -18,7 +18,8 @@ the model is a tiny generated one).
 constants set, against them, so their error says the arithmetic is wired right, not that it predicts.
 **Held-out** rows were added afterwards and not used to change the model; only they measure accuracy.
 Each row's tolerance is its target, set before the figure was compared; a held-out miss is fixed in the
-model, never by widening the tolerance. A starts/fails row shows llmdoctor's KV figure beside it.
+model, never by widening the tolerance; the row that missed is calibration from then on, and its note keeps
+the miss. A starts/fails row shows llmdoctor's KV figure beside it.
 
 """
 
