@@ -195,8 +195,10 @@ def gen_rules(rnd: random.Random, tmp: Path) -> list[str]:
         d.mkdir(exist_ok=True)
         (d / "LD990-fuzz.toml").write_text("\n".join(lines).replace('code = "LD', 'code = "LD9', 1))
         return ["check", "--json", "--gpu", "A10", "--rules", str(d), str(MODEL)]
-    (tmp / "llmdoctor.toml").write_text("\n".join(
-        f"{k} = {rnd.choice(TOML_VALUES)}" for k in rnd.sample(["rules", "ignore", "severity", "fail_on", "tool", "x"], 3)))
+    keys = rnd.sample(["rules", "ignore", "severity"], rnd.randint(1, 3))
+    if rnd.random() < 0.2:              # now and then a key llmdoctor does not know (named as such: exit 2)
+        keys.append(rnd.choice(["fail_on", "tool", "x"]))
+    (tmp / "llmdoctor.toml").write_text("\n".join(f"{k} = {rnd.choice(TOML_VALUES)}" for k in keys))
     return ["check", "--json", "--gpu", "A10", str(MODEL), "--rules-from-cwd"]
 
 
