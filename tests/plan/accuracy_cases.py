@@ -159,8 +159,12 @@ def _h200(case_id: str):
     class with `vllm serve`'s H200 defaults passed explicitly, FlashInfer's sampler off (not carried)."""
     import json
     case = json.load(open(H200_RUNS))[case_id]
-    flags = dict(case["kwargs"])
-    return make_plan(target_what_if("H200 SXM"), read_model(case["model"]),
+    return _h200_plan(case["model"], dict(case["kwargs"]))
+
+
+def _h200_plan(model_dir: str, flags: dict):
+    """vLLM 0.26.0 on the device's H200 as both device scripts start it (FlashInfer not carried)."""
+    return make_plan(target_what_if("H200 SXM"), read_model(model_dir),
                      PlanRequest(engine="vllm", engine_version="0.26.0", flags=flags,
                                  env={"VLLM_USE_FLASHINFER_SAMPLER": "0"}))
 
@@ -195,10 +199,8 @@ def _speed_run(case_id: str):
     (max_num_seqs 64, max_model_len 8192, prefix caching off) and a fixed kv_cache_memory_bytes."""
     import json
     case = json.load(open(SPEED_RUNS))[case_id]
-    flags = {"max_num_seqs": 64, "max_model_len": 8192, "enable_prefix_caching": False, **case.get("kwargs", {})}
-    return make_plan(target_what_if("H200 SXM"), read_model(case["model"]),
-                     PlanRequest(engine="vllm", engine_version="0.26.0", flags=flags,
-                                 env={"VLLM_USE_FLASHINFER_SAMPLER": "0"}))
+    return _h200_plan(case["model"], {"max_num_seqs": 64, "max_model_len": 8192, "enable_prefix_caching": False,
+                                      **case.get("kwargs", {})})
 
 
 def _speed_run_rows(case_id: str, inputs: str, weights: float, tokens: int, weights_gap: str = ""):

@@ -18,11 +18,9 @@ def _kv_dtype(flags, env):
 def _draft_model(flags):
     """The model of --speculative-config that vLLM loads beside the target (EAGLE heads, draft models);
     MTP and n-gram methods load none."""
+    from llmdoctor.engines.vllm.loads import loads_drafter
     sc = flags.get("speculative_config")
-    if not isinstance(sc, dict) or not isinstance(sc.get("model"), str):
-        return None
-    method = str(sc.get("method") or "")
-    if method.endswith("mtp") or method in ("ngram", "ngram_gpu", "suffix"):
+    if not isinstance(sc, dict) or not isinstance(sc.get("model"), str) or not loads_drafter(sc.get("method")):
         return None
     return sc["model"]
 

@@ -38,6 +38,13 @@ def skipped_towers(settings: dict, version: str, model_type: str = "") -> frozen
     return frozenset(skipped)
 
 
+def loads_drafter(method: str) -> bool:
+    """Whether a --speculative-config method loads a model of its own beside the target (EAGLE heads, draft
+    models): MTP methods run the target's own extra layers, n-gram and suffix decoding none."""
+    method = str(method or "")
+    return not method.endswith("mtp") and method not in ("ngram", "ngram_gpu", "suffix")
+
+
 def eagle_drafter_params(model: ModelInfo, method: str) -> int:
     """Parameters of an EAGLE / EAGLE-3 drafter of the target's shape (vllm/model_executor/models/
     llama_eagle.py, llama_eagle3.py): one decoder layer (EAGLE-3's attention takes the embedding and the

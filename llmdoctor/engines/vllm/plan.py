@@ -21,8 +21,9 @@ from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
-from llmdoctor.engines.vllm.loads import (draft_weight_bytes, eagle_drafter_params, machete_layer_scale,
-                                         modelopt_head_scale, mxfp4_expert_scale, skipped_towers)
+from llmdoctor.engines.vllm.loads import (draft_weight_bytes, eagle_drafter_params, loads_drafter,
+                                         machete_layer_scale, modelopt_head_scale, mxfp4_expert_scale,
+                                         skipped_towers)
 from llmdoctor.engines.vllm.profile import activation_bytes, uses_v2_runner
 from llmdoctor.plan.weights import rank_weights
 
@@ -109,7 +110,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     # A separate drafter (EAGLE heads, a draft model): its layers' KV joins the target's cache and its
     # weights load on the last stage. Read from its checkpoint when it is here; else an EAGLE drafter of
     # the target's shape is assumed.
-    draft = request.draft if spec_cfg and not is_mtp and method not in ("ngram", "ngram_gpu", "suffix") else None
+    draft = request.draft if spec_cfg and loads_drafter(method) else None
     draft_layers, draft_bytes = 0, 0
     if draft is not None:
         draft_layers = draft.spec.num_layers
@@ -122,7 +123,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
         notes.append(f"{method} drafter not read: assumed 1 decoder layer of the target's shape, its KV counted in "
                      f"the KV cache and its weights ({draft_bytes / GIB:.2f} GiB with the fc projection; embedding "
                      "and lm_head shared with the target) in the weights")
-    elif spec_cfg and not is_mtp and spec_cfg.get("model"):
+    elif spec_cfg and loads_drafter(method) and spec_cfg.get("model"):
         notes.append(f"draft model {spec_cfg.get('model')} not found here: its weights and KV are not counted")
     if is_mtp and not model.spec.mtp_layers:
         problems.append(f"speculative method {method} but the model has no MTP layers")
@@ -145,12 +146,11 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     num_reqs = min(int(s["max_num_seqs"]), T)
 
     online_quant = s.get("quantization") if model.quantization is None else None
+    # the checkpoint's bytes as vLLM's kernels lay them out
     expert_scale, why_pad = mxfp4_expert_scale(model, tp, gpu0)
-    if why_pad:
-        notes.append(why_pad)
     head_scale, why_head = modelopt_head_scale(model)
     layout_scale, why_layout = machete_layer_scale(model, tp, gpu0, version)
-    notes += [why for why in (why_head, why_layout) if why]
+    notes += [why for why in (why_pad, why_head, why_layout) if why]
     rw = rank_weights(model, tp, pp, dtype, online_quant=online_quant, load_mtp=is_mtp,
                       skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale,
                       extra_last_stage=draft_bytes // tp, head_scale=head_scale, layer_layout_scale=layout_scale)
