@@ -7,7 +7,8 @@ small finite values; the bytes come from one random pool per type (tensors are v
 
 Tensor names and shapes follow llama.cpp 0c1e57098 `src/models/{llama,qwen3,qwen3moe,qwen35moe}.cpp`.
 Recipes follow llama-quantize's defaults loosely: Q4_0 (output Q6_K), Q8_0, F16, Q4_K_M (Q4_K;
-attn_v and ffn_down(_exps) Q6_K on the 'more bits' layers; output Q6_K).
+attn_v and ffn_down(_exps) Q6_K on the 'more bits' layers; output Q6_K). A tied model's token_embd
+takes the output's type, as llama-quantize gives it (the files of the 2026-11 runs had it at the base type).
 
 Usage: python make_gguf.py OUT.gguf SHAPE RECIPE      e.g. make_gguf.py /tmp/m.gguf llama-8b q4_0
        python make_gguf.py --list
@@ -73,7 +74,7 @@ def tensors(s: dict, recipe: str) -> list[tuple[str, tuple[int, ...], T]]:
     out_t = {"q4_0": T.Q6_K, "q8_0": T.Q8_0, "f16": T.F16, "q4_k_m": T.Q6_K}[recipe]
     L, E_ = s["L"], s["embd"]
     more = lambda i: recipe == "q4_k_m" and (i < L // 8 or i >= 7 * L // 8 or (i - L // 8) % 3 == 2)
-    t = [("token_embd.weight", (E_, s["vocab"]), base), ("output_norm.weight", (E_,), T.F32)]
+    t = [("token_embd.weight", (E_, s["vocab"]), out_t if s["tied"] else base), ("output_norm.weight", (E_,), T.F32)]
     if not s["tied"]:
         t.append(("output.weight", (E_, s["vocab"]), out_t))
     H, KV, D = s["H"], s["KV"], s["D"]

@@ -121,7 +121,8 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=model.gguf_file_type
                        or flags.get("quant") or "Q4_K_M", context=sctx, host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
                        concurrency=min(ev.cells.n_seq_max, ev.cells.n_ctx // max(sctx, 1)) if sctx else 1,
-                       state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows))
+                       state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows),
+                       drafter=f"draft model {request.draft.path}" if request.draft is not None else "")
     decode = speed.decode_tokens_per_s
     command = _command(request, model, settings, flags, recs)
     details = LlamacppKv(
@@ -204,7 +205,7 @@ def weight_source(model: Any, quant: Optional[str]) -> WeightSource:
     notes = list(est.notes)
     if not quant:
         notes.append("no GGUF file and no quant given: assumed Q4_K_M")
-    return WeightSource(est.embedding, est.output, est.per_layer, est.per_layer_experts, True, notes)
+    return WeightSource(est.embedding, est.output, est.per_layer, est.per_layer_experts, True, est.tied, notes)
 
 
 def _version(request: PlanRequest) -> tuple[str, str]:

@@ -3,7 +3,8 @@ a GGUF made from an HF config (used when the user names a quant such as "Q4_K_M"
 
 Block sizes: llama.cpp `ggml/src/ggml-common.h` (mirrored in llmdoctor.checkpoint.ggml_types).
 Per-role choices: llama.cpp `src/llama-quant.cpp` (0c1e57098), `llama_tensor_get_type`:
-- output.weight -> Q6_K for the K-quants (Q8_0 stays Q8_0); token_embd keeps the base type;
+- output.weight -> Q6_K for the K-quants (Q8_0 stays Q8_0); token_embd keeps the base type, except in a
+  tied model (no output.weight), where it is quantized as the output is ("!qs.has_output" branch);
 - Q4_K_M / Q5_K_M: attn_v and ffn_down -> Q6_K on the layers where `use_more_bits(i, n)`
   (first n/8, last n/8, and every third layer between);
 - Q2_K: attn_v -> Q4_K when n_gqa >= 4 else Q3_K, ffn_down -> Q3_K, attn_output -> Q3_K.
@@ -76,10 +77,11 @@ def use_more_bits(i_layer: int, n_layers: int) -> bool:
 @dataclass
 class GgufEstimate:
     embedding: int
-    output: int
+    output: int                     # a tied model's output is its token_embd, loaded again on the output device
     per_layer: list[int]            # all tensors of each decoder layer
     per_layer_experts: list[int]    # the routed-expert share of each layer
-    total: int
+    total: int                      # the file: a tied model stores token_embd once
+    tied: bool
     notes: list[str]
 
 
@@ -98,8 +100,9 @@ def estimate_from_config(model, quant: str) -> GgufEstimate:
     hidden, n_layers = spec.hidden_size, spec.num_layers
     notes = list(recipe.notes) + [f"GGUF size estimated from the config for {quant} (llama-quant.cpp recipe), not read from a file"]
     emb_params = spec.vocab_size * hidden
-    embedding = _bytes(emb_params, recipe.embedding)
-    output = _bytes(emb_params, recipe.output)
+    tied = not model.weights.lm_head
+    embedding = _bytes(emb_params, recipe.output if tied else recipe.embedding)
+    output = embedding if tied else _bytes(emb_params, recipe.output)
     per_layer, per_experts = [], []
     for i, layer in enumerate(spec.layers):
         expert_params = 0
@@ -126,8 +129,8 @@ def estimate_from_config(model, quant: str) -> GgufEstimate:
                     + _bytes(down_params, down_type))
         per_layer.append(experts + rest)
         per_experts.append(experts)
-    total = embedding + output + sum(per_layer)
-    return GgufEstimate(embedding, output, per_layer, per_experts, total, notes)
+    total = embedding + sum(per_layer) + (0 if tied else output)
+    return GgufEstimate(embedding, output, per_layer, per_experts, total, tied, notes)
 
 
 def _checkpoint_bytes_per_param(model) -> float:
