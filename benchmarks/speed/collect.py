@@ -32,6 +32,10 @@ ROLE = {
     "llama2-7b-awq": "calibration", "qwen35-35b-a3b": "calibration",
     "qwen3-8b": "held-out", "qwen3-32b-fp8": "held-out", "llama2-7b-gptq": "held-out",
     "nemotron3-nano-30b-a3b": "held-out", "moonlight-16b-a3b": "held-out", "qwen3-14b-eager": "held-out",
+    # fixed 2026-12-02 before they ran: small models, where the per-step and per-layer costs rule
+    "gemma3-1b": "held-out", "gemma3-1b-seqs1024": "held-out", "qwen3-0.6b": "held-out", "qwen3-1.7b": "held-out",
+    "llama32-1b-seqs1024": "calibration",     # a calibration model at the memory runs' settings (max_num_seqs 1024)
+    "llama31-8b-eager-r2": "calibration",     # the eager case again, alone on the GPU and the host
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -46,7 +50,12 @@ EXCLUDE = {
 }
 DEFAULT_MOE = "aggregate rows: the fused-MoE kernel had no tuned config on H200 ('Using default MoE config') and " \
               "vbench.py did not warm each batch size, so Triton JIT fell inside the timed region (non-monotonic)"
-VLLM_MODEL = {"llama31-8b-eager": "llama31-8b", "qwen3-14b-eager": "qwen3-14b"}
+# files that differ from what llama-quantize writes (make_gguf.py then): the planner reads the quantizer's recipe
+GGUF_FILE_NOTE = {"llama-1b q4_0": "the file's tied token_embd was Q4_0; llama-quantize (and the planner) make it Q6_K: "
+                                   "the planner reads 67 MB per token more than this file had"}
+VLLM_MODEL = {"llama31-8b-eager": "llama31-8b", "qwen3-14b-eager": "qwen3-14b", "llama31-8b-eager-r2": "llama31-8b",
+              "llama32-1b-seqs1024": "llama32-1b", "gemma3-1b": "fixtures/models/google--gemma-3-1b-it",
+              "gemma3-1b-seqs1024": "fixtures/models/google--gemma-3-1b-it"}
 GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
               "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B"}
@@ -70,7 +79,7 @@ def vllm_rows() -> list[dict]:
             continue
         log = f"fixtures/logs/speed/vllm/{cid}.log"
         default_moe = "Using default MoE config" in open(os.path.join(ROOT, log), errors="replace").read()
-        flags = {"max_model_len": kw.get("max_model_len", 8192), "max_num_seqs": 64}
+        flags = {"max_model_len": kw.get("max_model_len", 8192), "max_num_seqs": kw.get("max_num_seqs", 64)}
         if kw.get("enforce_eager"):
             flags["enforce_eager"] = True
         long = [int(k.split("_")[2][1:]) for k in r if re.match(r"decode_bs1_p\d+_tok_s", k) and k != "decode_bs1_p512_tok_s"][0]
@@ -123,7 +132,7 @@ def vrun_rows() -> list[dict]:
         rows.append(dict(id=f"vllm-h200-vrun-{cid}-decode-b1-c640-p0", role=VRUN_ROLE[cid], engine="vllm",
                          engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="", gpu_bandwidth_gbs="",
                          model=cases[cid]["model"], file_type="",
-                         flags=json.dumps({"max_model_len": r["kwargs"]["max_model_len"], "max_num_seqs": 64}),
+                         flags=json.dumps({k: r["kwargs"][k] for k in ("max_model_len", "max_num_seqs")}),
                          metric="decode", batch=1, context=640, prompt=0, measured=r["decode_tok_s"],
                          source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
                          command=f"PYTHONPATH=/tmp/site python3 vrun.py WORKDIR benchmarks/vllm_memory/cases.json {cid}",
@@ -160,7 +169,8 @@ def llamacpp_rows() -> list[dict]:
                     flags=json.dumps({"ctx_size": 16384}), log=log,
                     source="device: one H200, llama.cpp 0c1e57098 (llama-cpp-python 0.3.36 sdist), CUDA sm_90, "
                            "random-weight GGUF of the real shapes (benchmarks/speed/make_gguf.py)",
-                    note="" if shape == "llama-70b" else "two idle vLLM processes held ~120 GB of GPU memory (no GPU work)")
+                    note="; ".join(n for n in ("" if shape == "llama-70b" else "two idle vLLM processes held ~120 GB of GPU "
+                                               "memory (no GPU work)", GGUF_FILE_NOTE.get(case, "")) if n))
         d = r["n_depth"]
         if r["n_gen"]:
             row = dict(base, metric="decode", batch=1, context=d + 64, prompt=0, measured=round(r["avg_ts"], 1),
@@ -184,7 +194,7 @@ def llamacpp_rows() -> list[dict]:
                              command=f"llama-batched-bench -m {shape}-{ftype}.gguf -c 24576 -b 2048 -ub 512 -npp 512 "
                                      f"-ntg 128 -npl 1,8,32 -ngl 99 (S_TG at B={bsz})",
                              log="fixtures/logs/speed/llamacpp/" + ("lcpp-run2.log" if shape == "llama-70b" else "lcpp-run1.log"),
-                             note=""))
+                             note=GGUF_FILE_NOTE.get(case, "")))
     return rows
 
 

@@ -77,7 +77,7 @@ def layer_equivalents(model: ModelInfo) -> float:
 
 def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_bytes_per_token: float, *,
              dtype: str, context: int, concurrency: int, tp: int = 1, link: str = "pcie", eager: bool = False,
-             state_bytes: float = 0) -> SpeedEstimate:
+             state_bytes: float = 0, drafter: str = "") -> SpeedEstimate:
     """vLLM / SGLang: the expected-speed record (speed_model.py) for safetensors checkpoints."""
     from llmdoctor.plan import speed_model as sm
     fmt, gemm = sm.hf_weight_format(model, dtype)
@@ -93,8 +93,18 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
         active_params=(model.params_active or model.params_total or 0) / max(tp, 1),
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm), eager=eager, tp=tp, link=link, context=context,
-        concurrency=max(int(concurrency), 1), prompt_tokens=context)
+        concurrency=max(int(concurrency), 1), prompt_tokens=context, notes=speculative_notes(drafter))
     return sm.estimate(x)
+
+
+def speculative_notes(drafter: str) -> list[str]:
+    """What the decode figures leave out when a drafter runs: they are the target model alone, one token per
+    step. How many drafted tokens each step accepts depends on the prompts, so no figure is made for it."""
+    if not drafter:
+        return []
+    return [f"speculative decoding ({drafter}) is on: the decode figures are the target model alone, one token "
+            "per step; accepted drafts add tokens per step (how many depends on the prompts and is not "
+            "modelled), and the drafter's own passes add time"]
 
 
 def gguf_format(file_type: str) -> str:
@@ -107,7 +117,7 @@ def gguf_format(file_type: str) -> str:
 
 def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
                context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
-               state_bytes: float = 0) -> SpeedEstimate:
+               state_bytes: float = 0, drafter: str = "") -> SpeedEstimate:
     """llama.cpp / Ollama: the expected-speed record for a GGUF placed on the devices (layer split runs the
     devices one after another, so their times add; routed experts not picked are not read)."""
     from llmdoctor.plan import speed_model as sm
@@ -165,5 +175,5 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None, host_seconds=host_s, context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context,
-        notes=notes + [f"GGUF {file_type}: {fmt} kernels"])
+        notes=notes + [f"GGUF {file_type}: {fmt} kernels"] + speculative_notes(drafter))
     return sm.estimate(x)
