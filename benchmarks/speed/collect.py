@@ -37,6 +37,9 @@ ROLE = {
     "llama32-1b-seqs1024": "calibration",     # a calibration model at the memory runs' settings (max_num_seqs 1024)
     "llama31-8b-eager-r2": "calibration",     # the eager case again, alone on the GPU and the host
     "llama32-1b-r2": "calibration", "llama32-1b-seqs1024-r2": "calibration",   # again, each alone on the host
+    # a group of three (eager first, two idle beside it), then two cases alone; fixed before the run
+    "llama31-8b-eager-r3": "calibration", "llama32-1b-r3": "calibration", "qwen3-0.6b-r3": "held-out",
+    "qwen3-14b-eager-r2": "held-out", "gemma3-1b-r2": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -56,7 +59,9 @@ GGUF_FILE_NOTE = {"llama-1b q4_0": "the file's tied token_embd was Q4_0; llama-q
                                    "the planner reads 67 MB per token more than this file had"}
 VLLM_MODEL = {"llama31-8b-eager": "llama31-8b", "qwen3-14b-eager": "qwen3-14b", "llama31-8b-eager-r2": "llama31-8b",
               "llama32-1b-seqs1024": "llama32-1b", "llama32-1b-r2": "llama32-1b",
-              "llama32-1b-seqs1024-r2": "llama32-1b", "gemma3-1b": "fixtures/models/google--gemma-3-1b-it",
+              "llama32-1b-seqs1024-r2": "llama32-1b", "llama31-8b-eager-r3": "llama31-8b", "llama32-1b-r3": "llama32-1b",
+              "qwen3-0.6b-r3": "qwen3-0.6b", "qwen3-14b-eager-r2": "qwen3-14b", "gemma3-1b-r2": "fixtures/models/google--gemma-3-1b-it",
+              "gemma3-1b": "fixtures/models/google--gemma-3-1b-it",
               "gemma3-1b-seqs1024": "fixtures/models/google--gemma-3-1b-it"}
 GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
