@@ -42,6 +42,8 @@ ROLE = {
     "qwen3-14b-eager-r2": "held-out", "gemma3-1b-r2": "held-out",
     # CUDA-graph cases again, each alone, to see how much a host's speed moves mid-size models; fixed before the run
     "qwen3-8b-r2": "held-out", "llama31-8b-r2": "calibration", "moonlight-16b-a3b-r2": "held-out",
+    # VB_REPEATS=3 (a warm decode first, then the median of three), each alone; fixed before the run
+    "qwen3-0.6b-r4": "held-out", "qwen3-1.7b-r2": "held-out", "gemma3-1b-r3": "held-out", "llama32-1b-r4": "calibration",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -64,7 +66,8 @@ VLLM_MODEL = {"llama31-8b-eager": "llama31-8b", "qwen3-14b-eager": "qwen3-14b", 
               "llama32-1b-seqs1024-r2": "llama32-1b", "llama31-8b-eager-r3": "llama31-8b", "llama32-1b-r3": "llama32-1b",
               "qwen3-0.6b-r3": "qwen3-0.6b", "qwen3-14b-eager-r2": "qwen3-14b", "gemma3-1b-r2": "fixtures/models/google--gemma-3-1b-it",
               "gemma3-1b": "fixtures/models/google--gemma-3-1b-it", "qwen3-8b-r2": "qwen3-8b", "llama31-8b-r2": "llama31-8b",
-              "moonlight-16b-a3b-r2": "moonlight-16b-a3b",
+              "moonlight-16b-a3b-r2": "moonlight-16b-a3b", "qwen3-0.6b-r4": "qwen3-0.6b", "qwen3-1.7b-r2": "qwen3-1.7b",
+              "gemma3-1b-r3": "fixtures/models/google--gemma-3-1b-it", "llama32-1b-r4": "llama32-1b",
               "gemma3-1b-seqs1024": "fixtures/models/google--gemma-3-1b-it"}
 GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
