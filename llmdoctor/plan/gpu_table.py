@@ -94,13 +94,22 @@ def lookup(name: str) -> Optional[GpuRow]:
             return row
     if len(key) < 3:
         return None
-    hits = [row for row in rows() if any(key in k for k in _keys(row))]
+    hits = [row for row in rows() if any(_contains(k, key) for k in _keys(row))]
     if not hits:
         words = [w for w in re.split(r"[^a-z0-9]+", _VENDOR_WORDS.sub(" ", name.lower())) if w]
         if len(words) > 1:
-            hits = [row for row in rows() if all(any(w in k for k in _keys(row)) for w in words)]
+            hits = [row for row in rows() if all(any(_contains(k, w) for k in _keys(row)) for w in words)]
     starting = [row for row in hits if any(k.startswith(key) for k in _keys(row))]
     return min(starting or hits, key=lambda r: len(r.name)) if hits else None
+
+
+_TIER = ("ti", "super", "xt")      # a higher card of the same number: "RTX 2080" is not the RTX 2080 Ti
+
+
+def _contains(row_key: str, key: str) -> bool:
+    """The row's name holds the asked name, and not as the start of a higher tier's number."""
+    at = row_key.find(key)
+    return at >= 0 and not row_key[at + len(key):].startswith(_TIER)
 
 
 def close_names(name: str, n: int = 5) -> list[str]:

@@ -98,12 +98,24 @@ def test_known_figures():
     ("Arc B580", "Intel Arc B580"), ("Intel Arc B580", "Intel Arc B580"), ("B60", "Intel Arc Pro B60"),
     ("Arc Pro B60", "Intel Arc Pro B60"), ("A770", "Intel Arc A770 16GB"),
     # names that resolved before the table grew resolve the same way
-    ("RTX 4090", "GeForce RTX 4090"), ("A100", "NVIDIA A100 40GB PCIe"), ("3080", "GeForce RTX 3080 Ti"),
+    ("RTX 4090", "GeForce RTX 4090"), ("A100", "NVIDIA A100 40GB PCIe"), ("3080", "GeForce RTX 3080 10GB"),
     ("NVIDIA H100 80GB HBM3", "NVIDIA H100 SXM5"), ("Tesla P100", "NVIDIA Tesla P100 (PCIe 16GB)"),
 ])
 def test_common_names(query, expected):
     row = lookup(query)
     assert row is not None and row.name == expected
+
+
+@pytest.mark.parametrize("query", ["RTX 2080", "GeForce RTX 4060", "NVIDIA GeForce RTX 5060"])
+def test_a_card_is_not_read_as_its_ti_or_super(query):
+    """Not in the table: planned from what the user says (--vram-gib), never from the higher card's row."""
+    assert lookup(query) is None
+
+
+def test_tier_names_still_match_their_rows():
+    assert lookup("RTX 2080 Ti").name == "GeForce RTX 2080 Ti"
+    assert lookup("RTX 4070").name == "GeForce RTX 4070" and lookup("RTX 4070 Ti").name == "GeForce RTX 4070 Ti"
+    assert lookup("RTX 4070 Ti Super").name == "GeForce RTX 4070 Ti SUPER"
 
 
 def test_short_names_match_exactly_only():
