@@ -1,7 +1,8 @@
 """Error of the speed model on the HELD-OUT rows of runs.csv (never used by fit.py), against the 30 % target.
 
 Prints one table per metric (decode = single stream, aggregate = all sequences of a batch, prefill =
-prompt tokens / time to first token) and writes benchmarks/speed/heldout.md. Calibration rows are
+prompt tokens / time to first token), then the same rows one figure per point (the median of a point's
+runs, where a case was measured again), and writes benchmarks/speed/heldout.md. Calibration rows are
 summarised separately (their error is a fit residual, not a validation).
 Usage: python benchmarks/speed/check.py [--calibration]
 """
@@ -47,6 +48,30 @@ def summary(errs: list[float]) -> str:
             f"{a[len(a) // 2]:.0%}, worst {a[-1]:.0%}")
 
 
+def by_point(rows: list[dict]) -> tuple[list[str], list[float]]:
+    """Rows measured more than once (the same case again, on another day or host), as the median of their
+    runs: the expected value is a claim about the typical run, and the runs' own spread is shown."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if L.predict(r):
+            groups.setdefault(L.point(r), []).append(r)
+    lines = ["| point | runs | measured (each) | median | predicted | error |", "|---|---:|---|---:|---:|---:|"]
+    errs = []
+    for g in groups.values():
+        vals = sorted(r["measured"] for r in g)
+        med = vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
+        pred = L.predict(g[0])
+        e = L.rel_error(pred, med)
+        errs.append(e)
+        if len(g) > 1:
+            r = g[0]
+            ctx = r["context"] if r["metric"] != "prefill" else r["prompt"]
+            lines.append(f"| {os.path.basename(r['model'])} {r['file_type']} {'eager ' if r['flags'].get('enforce_eager') else ''}"
+                         f"b{r['batch']} c{ctx} | {len(g)} | {', '.join(f'{v:g}' for v in vals)} | {med:g} | {pred:.1f} | "
+                         f"{e:+.0%}{'' if abs(e) <= L.TOLERANCE else ' MISS'} |")
+    return lines, errs
+
+
 def main():
     role = "calibration" if "--calibration" in sys.argv else "held-out"
     rows = [r for r in L.load_runs() if r["role"] == role]
@@ -62,7 +87,10 @@ def main():
             if es:
                 out.append(f"- {eng}: {summary(es)}")
         out += [""] + lines + [""]
-        print(f"{metric}: {summary(errs)}")
+        plines, perrs = by_point(sub)
+        out += [f"### {metric}, one figure per point (the median of its runs)", "",
+                summary(perrs).replace("rows", "points"), "", "Points measured more than once:", ""] + plines + [""]
+        print(f"{metric}: {summary(errs)}; by point: {summary(perrs).replace('rows', 'points')}")
     if role == "held-out":
         open(os.path.join(L.HERE, "heldout.md"), "w").write("\n".join(out))
     print("\n".join(out))

@@ -13,6 +13,7 @@ import math
 import os
 import pprint
 import sys
+from collections import Counter
 
 import numpy as np
 
@@ -69,13 +70,16 @@ def _set(p, k, v):
 
 
 def residuals(rows, p) -> np.ndarray:
+    """Weighted log errors. A point measured n times weighs as one measurement (each repeat 1/n): repeats
+    say how noisy the point is, not that it matters n times more."""
+    repeats = Counter(L.point(r) for r in rows)
     out = []
     for r in rows:
         pred = L.predict(r, p)
         if pred is None or pred <= 0 or not math.isfinite(pred):
             out.append(5.0)
             continue
-        out.append(math.sqrt(WEIGHT[r["metric"]]) * math.log(pred / r["measured"]))
+        out.append(math.sqrt(WEIGHT[r["metric"]] / repeats[L.point(r)]) * math.log(pred / r["measured"]))
     return np.array(out)
 
 
@@ -114,8 +118,14 @@ def lm(rows, p, keys, iters=200):
     return float(r @ r)
 
 
+def _spread_row(r) -> bool:
+    """Rows the calibration spread is taken on: single-stream decode with CUDA graphs (eager mode's host-bound
+    speed has its own, wider term in the range: UNCALIBRATED['eager'])."""
+    return r["metric"] == "decode" and not r["flags"].get("enforce_eager")
+
+
 def spread(rows, p) -> float:
-    e = sorted(abs(L.predict(r, p) / r["measured"] - 1) for r in rows if r["metric"] == "decode")
+    e = sorted(abs(L.predict(r, p) / r["measured"] - 1) for r in rows if _spread_row(r))
     return round(e[min(len(e) - 1, int(0.9 * len(e)))], 3) if e else 0.15
 
 
@@ -163,7 +173,7 @@ def cross_validated_spread(rows, p, keys) -> float:
     errs = []
     for case in sorted({_case(r) for r in rows}):
         rest = [r for r in rows if _case(r) != case]
-        out = [r for r in rows if _case(r) == case and r["metric"] == "decode"]
+        out = [r for r in rows if _case(r) == case and _spread_row(r)]
         if not out or not rest:
             continue
         q = copy.deepcopy(p)

@@ -100,6 +100,12 @@ def predict(row: dict, params: dict | None = None) -> float | None:
     return row["prompt"] / t if t else None
 
 
+def point(r: dict) -> tuple:
+    """What a row measures; repeats of one point (the same case measured again) share it."""
+    return (r["engine"], r["gpu"], r["model"], r["file_type"], bool(r["flags"].get("enforce_eager")), r["metric"],
+            r["batch"], r["context"], r["prompt"])
+
+
 def rel_error(pred: float, meas: float) -> float:
     return pred / meas - 1.0
 
