@@ -44,3 +44,12 @@ def test_untied_token_embd_keeps_the_base_type():
     assert est.embedding == int(params * 4.5 / 8)                 # Q4_K
     assert est.output == int(params * 6.5625 / 8)                 # Q6_K
     assert est.total == est.embedding + est.output + sum(est.per_layer)
+
+
+def test_a_plan_from_a_config_says_its_sizes_are_estimated():
+    from llmdoctor.engines import make_plan
+    from llmdoctor.plan import target_what_if
+    from llmdoctor.plan.records import PlanRequest
+    plan = make_plan(target_what_if("H200", None, 1), read_model(LLAMA_1B),
+                     PlanRequest(engine="llamacpp", flags={"quant": "Q4_K_M"}), verify=False)
+    assert any(a.startswith("GGUF size estimated from the config for Q4_K_M") for a in plan.assumptions)
