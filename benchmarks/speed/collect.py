@@ -61,14 +61,6 @@ DEFAULT_MOE = "aggregate rows: the fused-MoE kernel had no tuned config on H200 
 # files that differ from what llama-quantize writes (make_gguf.py then): the planner reads the quantizer's recipe
 GGUF_FILE_NOTE = {"llama-1b q4_0": "the file's tied token_embd was Q4_0; llama-quantize (and the planner) make it Q6_K: "
                                    "the planner reads 67 MB per token more than this file had"}
-VLLM_MODEL = {"llama31-8b-eager": "llama31-8b", "qwen3-14b-eager": "qwen3-14b", "llama31-8b-eager-r2": "llama31-8b",
-              "llama32-1b-seqs1024": "llama32-1b", "llama32-1b-r2": "llama32-1b",
-              "llama32-1b-seqs1024-r2": "llama32-1b", "llama31-8b-eager-r3": "llama31-8b", "llama32-1b-r3": "llama32-1b",
-              "qwen3-0.6b-r3": "qwen3-0.6b", "qwen3-14b-eager-r2": "qwen3-14b", "gemma3-1b-r2": "fixtures/models/google--gemma-3-1b-it",
-              "gemma3-1b": "fixtures/models/google--gemma-3-1b-it", "qwen3-8b-r2": "qwen3-8b", "llama31-8b-r2": "llama31-8b",
-              "moonlight-16b-a3b-r2": "moonlight-16b-a3b", "qwen3-0.6b-r4": "qwen3-0.6b", "qwen3-1.7b-r2": "qwen3-1.7b",
-              "gemma3-1b-r3": "fixtures/models/google--gemma-3-1b-it", "llama32-1b-r4": "llama32-1b",
-              "gemma3-1b-seqs1024": "fixtures/models/google--gemma-3-1b-it"}
 GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
               "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B"}
@@ -84,6 +76,7 @@ def _model(name: str) -> str:
 
 def vllm_rows() -> list[dict]:
     rows = []
+    cases = json.load(open(os.path.join(HERE, "vllm_cases.json")))
     for line in open(os.path.join(LOGS, "vllm", "results.jsonl")):
         r = json.loads(line)
         cid = r["case"]
@@ -97,7 +90,7 @@ def vllm_rows() -> list[dict]:
             flags["enforce_eager"] = True
         long = [int(k.split("_")[2][1:]) for k in r if re.match(r"decode_bs1_p\d+_tok_s", k) and k != "decode_bs1_p512_tok_s"][0]
         base = dict(role=ROLE[cid], engine="vllm", engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="",
-                    gpu_bandwidth_gbs="", model=_model(VLLM_MODEL.get(cid, cid)), file_type="", flags=json.dumps(flags),
+                    gpu_bandwidth_gbs="", model=cases[cid]["model"], file_type="", flags=json.dumps(flags),
                     source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
                     command=f"{VBENCH} case {cid}", log=log, note=r.get("note", ""))
         pts = [("decode", 1, 512 + 128, 0, r["decode_bs1_p512_tok_s"]),
