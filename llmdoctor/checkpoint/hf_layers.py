@@ -242,6 +242,9 @@ def build_layers(cfg: ConfigView, num_layers: int, model_dtype_bytes: int) -> li
             rope = cfg.req_int("qk_rope_head_dim")
             layer.num_kv_heads, layer.kv_lora_rank, layer.rope_dim = 1, rank, rope
             layer.head_dim_k, layer.head_dim_v = rank + rope, 0
+            if cfg.int_("qk_nope_head_dim") and cfg.int_("v_head_dim"):
+                layer.mla_qk_head_dim = cfg.int_("qk_nope_head_dim") + rope
+                layer.mla_v_head_dim = cfg.int_("v_head_dim")
         elif kind in (LINEAR, MAMBA):
             if kind not in state_cache:
                 state_cache[kind] = recurrent_state(cfg, kind, model_dtype_bytes)

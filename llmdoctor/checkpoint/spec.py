@@ -49,6 +49,8 @@ class LayerSpec:
     window: Optional[int] = None               # sliding layers
     kv_lora_rank: Optional[int] = None         # MLA
     rope_dim: Optional[int] = None             # MLA qk_rope_head_dim
+    mla_qk_head_dim: Optional[int] = None      # MLA materialized per head: qk_nope + qk_rope (the prefill form)
+    mla_v_head_dim: Optional[int] = None       # MLA materialized per head: v_head_dim
     state: Optional[RecurrentState] = None     # linear / mamba layers
     state_bytes: Optional[int] = None          # recurrent state bytes per sequence at TP=1
     kv_shared_from: Optional[int] = None       # layer index whose KV this layer reuses (no own KV)

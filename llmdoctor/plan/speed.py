@@ -91,7 +91,7 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
         state_bytes=state_bytes, num_layers=layer_equivalents(model),
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and experts else 0,
         active_params=(model.params_active or model.params_total or 0) / max(tp, 1),
-        attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp), compute_dtype=gemm,
+        attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp, mla_materialized=True), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm), eager=eager, tp=tp, link=link, context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context, notes=speculative_notes(drafter))
     return sm.estimate(x)

@@ -274,13 +274,19 @@ def hf_weight_format(model, dtype: str) -> tuple[str, str]:
     return "bf16", "bf16"
 
 
-def attention_flops_per_ctx(model, tp: int = 1) -> float:
-    """FLOPs per query token per cached token: QK^T and PV, 2 x 2 x heads x head dim, over attention layers."""
+def attention_flops_per_ctx(model, tp: int = 1, mla_materialized: bool = False) -> float:
+    """FLOPs per query token per cached token: QK^T and PV, 2 x 2 x heads x head dim, over attention layers.
+    MLA attends in its latent form (kv_lora_rank + rope per head) unless `mla_materialized`: vLLM and
+    SGLang prefill in the materialized MHA form, qk_nope + qk_rope and v_head_dim per head (vLLM 0.26
+    model_executor/layers/attention/mla_attention.py: the "compute friendly approach" for prefill);
+    llama.cpp keeps the latent form."""
     s = model.spec
     heads = s.num_attention_heads or 0
     total = 0.0
     for layer in s.layers or []:
-        if layer.kind in (FULL, SLIDING, MLA):
+        if layer.kind == MLA and mla_materialized and layer.mla_qk_head_dim:
+            total += 2 * heads * (layer.mla_qk_head_dim + (layer.mla_v_head_dim or 0))
+        elif layer.kind in (FULL, SLIDING, MLA):
             hk = layer.head_dim_k or s.head_dim or 0
             hv = layer.kv_lora_rank if layer.kind == MLA else (layer.head_dim_v or hk)
             total += 2 * heads * (hk + (hv or 0))

@@ -43,7 +43,6 @@ KNOWN_POINT_MISSES = {
         "vllm-h200-qwen3-8b-prefill-b1-c0-p512", "vllm-h200-gemma3-1b-prefill-b1-c0-p512",
         "vllm-h200-qwen3-0.6b-prefill-b1-c0-p512", "vllm-h200-qwen3-1.7b-prefill-b1-c0-p512",
         "vllm-h200-qwen3-0.6b-prefill-b1-c0-p2048",
-        "vllm-h200-moonlight-16b-a3b-prefill-b1-c0-p7680",      # MLA prefill faster than its FLOPs say (-31 %)
         "vllm-h200-nemotron3-nano-30b-a3b-prefill-b1-c0-p2048",  # +32 %, one run
         "pub-llamacpp-rtx2080ti-llama2-13b-q4_k_m-pp512",       # Turing MMQ prefill, one public row
     },
@@ -171,6 +170,20 @@ def test_a_drafter_is_said_to_be_left_out_of_the_decode_figure():
     assert said and not any(a.startswith("speculative decoding") for a in plain.speed.assumptions)
     eagle = _plan(model, engine="sglang", flags={"context_length": 8192, "speculative_algorithm": "EAGLE"})
     assert any(a.startswith("speculative decoding (EAGLE)") for a in eagle.speed.assumptions)
+
+
+def test_mla_prefill_attends_in_the_materialized_form_on_vllm_only():
+    """vLLM prefills MLA as MHA with qk_nope + qk_rope and v_head_dim per head; llama.cpp stays latent."""
+    model = read_model(os.path.join(ROOT, "benchmarks", "speed", "models", "moonlight-16b-a3b"))
+    mla = [l for l in model.spec.layers if l.kind == "mla"]
+    heads = model.spec.num_attention_heads
+    assert sm.attention_flops_per_ctx(model, mla_materialized=True) == 2 * heads * (128 + 64 + 128) * len(mla)
+    assert sm.attention_flops_per_ctx(model) == 2 * heads * (512 + 64 + 512) * len(mla)
+    vllm = _plan("benchmarks/speed/models/moonlight-16b-a3b")
+    x = L.inputs_for({"engine": "vllm", "gpu": "H200 SXM", "gpu_vram_gib": "", "gpu_bandwidth_gbs": "",
+                      "model": "benchmarks/speed/models/moonlight-16b-a3b", "file_type": "", "flags": {}})
+    assert x.attn_flops_per_ctx == sm.attention_flops_per_ctx(model, mla_materialized=True)
+    assert vllm.speed.prefill_tokens_per_s
 
 
 def test_eager_is_slower_and_less_certain_than_cuda_graphs():
