@@ -51,15 +51,10 @@ def summary(errs: list[float]) -> str:
 def by_point(rows: list[dict]) -> tuple[list[str], list[float]]:
     """Rows measured more than once (the same case again, on another day or host), as the median of their
     runs: the expected value is a claim about the typical run, and the runs' own spread is shown."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if L.predict(r):
-            groups.setdefault(L.point(r), []).append(r)
     lines = ["| point | runs | measured (each) | median | predicted | error |", "|---|---:|---|---:|---:|---:|"]
     errs = []
-    for g in groups.values():
+    for g, med in L.points(rows):
         vals = sorted(r["measured"] for r in g)
-        med = vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
         pred = L.predict(g[0])
         e = L.rel_error(pred, med)
         errs.append(e)

@@ -106,6 +106,16 @@ def point(r: dict) -> tuple:
             r["batch"], r["context"], r["prompt"])
 
 
+def points(rows: list[dict]) -> list[tuple[list[dict], float]]:
+    """The rows with an estimate grouped by point: (the point's runs, the median of their measured values)."""
+    import statistics
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if predict(r):
+            groups.setdefault(point(r), []).append(r)
+    return [(g, statistics.median(r["measured"] for r in g)) for g in groups.values()]
+
+
 def rel_error(pred: float, meas: float) -> float:
     return pred / meas - 1.0
 

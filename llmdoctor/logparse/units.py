@@ -6,6 +6,7 @@ is GiB; Ollama and llama.cpp print binary units with their real names. `gb_is_gi
 from __future__ import annotations
 
 import re
+import warnings
 
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
           "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
@@ -40,7 +41,6 @@ def gib(n: float | int | None) -> str:
 def quiet_ast(fn, *args, **kwargs):
     """ast.literal_eval / ast.parse on text from a log: a garbled number ("12abc") makes Python's compiler
     print a SyntaxWarning to stderr before it fails; a log is data, so that warning is noise here."""
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         return fn(*args, **kwargs)

@@ -112,18 +112,8 @@ def test_held_out_decode_error_meets_the_target(runs):
 
 def _point_misses(runs, metric) -> set[str]:
     """Held-out points of a metric whose median over repeated runs misses the target (named by their first run)."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in runs:
-        if r["role"] == "held-out" and r["metric"] == metric and L.predict(r):
-            groups.setdefault(L.point(r), []).append(r)
-    misses = set()
-    for g in groups.values():
-        vals = sorted(r["measured"] for r in g)
-        n = len(vals)
-        median = vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2
-        if abs(L.predict(g[0]) / median - 1) > L.TOLERANCE:
-            misses.add(g[0]["id"])
-    return misses
+    held = [r for r in runs if r["role"] == "held-out" and r["metric"] == metric]
+    return {g[0]["id"] for g, median in L.points(held) if abs(L.predict(g[0]) / median - 1) > L.TOLERANCE}
 
 
 @pytest.mark.parametrize("metric", ["aggregate", "prefill"])
