@@ -26,8 +26,11 @@ SHAPES = {
     "llama-1b": dict(arch="llama", L=16, embd=2048, H=32, KV=8, D=64, ff=8192, vocab=128256, tied=True),
     "llama-8b": dict(arch="llama", L=32, embd=4096, H=32, KV=8, D=128, ff=14336, vocab=128256, tied=False),
     "llama-70b": dict(arch="llama", L=80, embd=8192, H=64, KV=8, D=128, ff=28672, vocab=128256, tied=False),
-    # Qwen3-4B / Qwen3-14B (Qwen configs)
+    # Qwen3-0.6B / 1.7B / 4B / 8B / 14B (Qwen configs)
+    "qwen3-0.6b": dict(arch="qwen3", L=28, embd=1024, H=16, KV=8, D=128, ff=3072, vocab=151936, tied=True),
+    "qwen3-1.7b": dict(arch="qwen3", L=28, embd=2048, H=16, KV=8, D=128, ff=6144, vocab=151936, tied=True),
     "qwen3-4b": dict(arch="qwen3", L=36, embd=2560, H=32, KV=8, D=128, ff=9728, vocab=151936, tied=True),
+    "qwen3-8b": dict(arch="qwen3", L=36, embd=4096, H=32, KV=8, D=128, ff=12288, vocab=151936, tied=False),
     "qwen3-14b": dict(arch="qwen3", L=40, embd=5120, H=40, KV=8, D=128, ff=17408, vocab=151936, tied=False),
     # Qwen3-30B-A3B
     "qwen3moe-30b-a3b": dict(arch="qwen3moe", L=48, embd=2048, H=32, KV=4, D=128, ff=6144, vocab=151936,

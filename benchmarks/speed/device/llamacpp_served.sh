@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Device machine: served decode beside bare decode, per GGUF (random weights, real shapes; make_gguf.py).
+#   llamacpp_served.sh gen "shape recipe" ...   write the files (in its own session, so it outlives the call)
+#   llamacpp_served.sh run "shape recipe" ...   per file, one at a time and nothing else running:
+#       llama-bench -p 512 -n 128 -r 3 -o jsonl                       -> $OUT/lcpp-bench.jsonl
+#       llama-server -ngl 99 -c 4096 (defaults otherwise) and served_bench.py -> $OUT/lcpp-served.jsonl
+# The server's log and llama-bench's stderr go to $OUT/lcpp.log.
+set -u
+B=/tmp/lcpp/llama.cpp/build/bin
+W=/tmp/gg; mkdir -p $W
+export PYTHONPATH=/tmp/lcpp/llama.cpp/gguf-py
+mode=$1; shift
+if [ "$mode" = gen ]; then
+  setsid nohup nice -n 19 bash -c 'for c in "$@"; do f='$W'/${c% *}-${c#* }.gguf; [ -f $f.ok ] || \
+    { python3 benchmarks/speed/make_gguf.py $f $c && touch $f.ok; }; done; touch '$W'/GEN_DONE' \
+    gen "$@" > $W/gen.log 2>&1 < /dev/null &
+  exit 0
+fi
+for i in $(seq 1 100); do [ -f $W/GEN_DONE ] && break; sleep 3; done
+cat $W/gen.log >> $OUT/lcpp.log
+nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,memory.total --format=csv >> $OUT/lcpp.log
+lscpu | grep -i "model name\|^CPU(s)\|MHz" >> $OUT/lcpp.log
+for cur in "$@"; do
+  f=$W/${cur% *}-${cur#* }.gguf
+  [ -f $f.ok ] || { echo "=== $cur: no file" >> $OUT/lcpp.log; continue; }
+  echo "=== $cur $(date +%T)" >> $OUT/lcpp.log
+  echo "\$ llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl" >> $OUT/lcpp.log
+  $B/llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl 2>>$OUT/lcpp.log | sed "s|^|{\"case\": \"$cur\", \"r\": |; s|$|}|" >> $OUT/lcpp-bench.jsonl
+  echo "\$ llama-server -m $f -ngl 99 -c 4096 --port 8089 --no-webui" >> $OUT/lcpp.log
+  $B/llama-server -m $f -ngl 99 -c 4096 --port 8089 --no-webui >> $OUT/lcpp.log 2>&1 &
+  srv=$!
+  python3 benchmarks/speed/device/served_bench.py http://127.0.0.1:8089 "$cur" >> $OUT/lcpp-served.jsonl 2>>$OUT/lcpp.log
+  kill $srv; wait $srv
+done
+echo "=== done $(date +%T)" >> $OUT/lcpp.log
