@@ -9,7 +9,10 @@ Columns: id, role (calibration | held-out | excluded), engine, engine_version, g
 gpu_bandwidth_gbs (for GPUs not in the table), model (config dir standing in for the checkpoint),
 file_type (GGUF type), flags (JSON of planner flags), metric (decode | aggregate | prefill), batch,
 context (tokens of context per sequence, averaged over the measured tokens), prompt (prefill prompt
-tokens), measured (tok/s), source, command, log, note.
+tokens), measured (tok/s), harness (how it was measured: bench = the engine's benchmark, no sampling
+(llama-bench, llama-batched-bench); server = requests to a running server (llama-server, Ollama,
+vllm serve); generate = vLLM's offline LLM.generate, which samples as its server does; unknown), source,
+command, log, note.
 Usage: python benchmarks/speed/collect.py   (rewrites runs.csv)
 """
 from __future__ import annotations
@@ -53,6 +56,12 @@ ROLE = {
     # The serving cost is fitted on the Llama-vocabulary (128k) calibration cases above and checked on
     # Qwen-vocabulary (152k) cases held out: two already held out, three shapes new here
     "qwen3-0.6b q8_0": "held-out", "qwen3-1.7b q4_k_m": "held-out", "qwen3-8b q4_k_m": "held-out",
+    # run4, fixed before it ran. Q4_K's per-layer cost and its bandwidth ceiling rest on one HBM case (an 8B,
+    # where weights rule); a small Q4_K model separates them. The held-out Qwen3-1.7B Q4_K_M missed (+32 %)
+    # before this was added, so it no longer tests the change; two new Q4_K_M shapes are held out for that.
+    "llama-1b q4_k_m": "calibration", "qwen3-0.6b q4_k_m": "held-out", "qwen3-4b q4_k_m": "held-out",
+    # run4: 4 and 8 requests at once on llama-server (-np 8): whether the serving cost is per step or per sequence
+    "par llama-1b q4_0": "calibration", "par qwen3-8b q4_k_m": "held-out",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
@@ -67,11 +76,21 @@ GGUF_FILE_NOTE = {"llama-1b q4_0": "the file's tied token_embd was Q4_0; llama-q
                                    "the planner reads 67 MB per token more than this file had"}
 GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
-              "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B"}
+              "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B", "qwen3-0.6b": "qwen3-0.6b",
+              "qwen3-1.7b": "qwen3-1.7b", "qwen3-8b": "qwen3-8b"}
+# llama.cpp device runs: (bench jsonl, log, llama-bench command, note). run3 also served the same files
+LCPP_RUNS = {
+    "run1": ("lcpp-bench-run1.jsonl", "lcpp-run1.log", "-p 512 -n 128 -d 0,8192 -r 2 -o jsonl",
+             "two idle vLLM processes held ~120 GB of GPU memory (no GPU work)"),
+    "run2": ("lcpp-bench-run2.jsonl", "lcpp-run2.log", "-p 512 -n 128 -d 0,8192 -r 2 -o jsonl", ""),
+    "run3": ("lcpp-bench-run3.jsonl", "lcpp-run3.log", "-p 512 -n 128 -r 3 -o jsonl",
+             "2026-12-02 host (Intel Xeon, 16 vCPU); the same file then served by llama-server"),
+}
+SERVED_PROMPT = 110       # tokens of served_bench.py's prompt in the synthetic vocabulary (the server logs it)
 VBENCH = ("PYTHONPATH=/tmp/site python3 benchmarks/speed/vbench.py WORKDIR benchmarks/speed/vllm_cases.json GROUP "
           "(benchmarks/speed/README.md)")
 COLS = ["id", "role", "engine", "engine_version", "gpu", "gpu_vram_gib", "gpu_bandwidth_gbs", "model", "file_type",
-        "flags", "metric", "batch", "context", "prompt", "measured", "source", "command", "log", "note"]
+        "flags", "metric", "batch", "context", "prompt", "measured", "harness", "source", "command", "log", "note"]
 
 
 def _model(name: str) -> str:
@@ -96,7 +115,7 @@ def vllm_rows() -> list[dict]:
         base = dict(role=ROLE[cid], engine="vllm", engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="",
                     gpu_bandwidth_gbs="", model=cases[cid]["model"], file_type="", flags=json.dumps(flags),
                     source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
-                    command=f"{VBENCH} case {cid}", log=log, note=r.get("note", ""))
+                    command=f"{VBENCH} case {cid}", log=log, note=r.get("note", ""), harness="generate")
         pts = [("decode", 1, 512 + 128, 0, r["decode_bs1_p512_tok_s"]),
                ("decode", 1, long + 128, 0, r[f"decode_bs1_p{long}_tok_s"])]
         pts += [("aggregate", b, 512 + 64, 0, r[f"decode_bs{b}_tok_s"]) for b in (8, 32, 64)]
@@ -143,7 +162,7 @@ def vrun_rows() -> list[dict]:
                          engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="", gpu_bandwidth_gbs="",
                          model=cases[cid]["model"], file_type="",
                          flags=json.dumps({k: r["kwargs"][k] for k in ("max_model_len", "max_num_seqs")}),
-                         metric="decode", batch=1, context=640, prompt=0, measured=r["decode_tok_s"],
+                         metric="decode", batch=1, context=640, prompt=0, measured=r["decode_tok_s"], harness="generate",
                          source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
                          command=f"PYTHONPATH=/tmp/site python3 vrun.py WORKDIR benchmarks/vllm_memory/cases.json {cid}",
                          log=f"fixtures/logs/vllm-h200/{cid}.log", note=VRUN_NOTE.get(cid, "")))
@@ -154,9 +173,6 @@ def vrun_rows() -> list[dict]:
 
 def llamacpp_rows() -> list[dict]:
     rows = []
-    bench = []
-    for f in ("lcpp-bench-run1.jsonl", "lcpp-bench-run2.jsonl"):
-        bench += [json.loads(l) for l in open(os.path.join(LOGS, "llamacpp", f))]
     batched: dict[str, dict[int, float]] = {}
     for f in ("lcpp-run1.log", "lcpp-run2.log"):
         cur = None
@@ -170,26 +186,29 @@ def llamacpp_rows() -> list[dict]:
                 # columns: PP TG B N_KV T_PP S_PP T_TG S_TG T S; S_TG is the 3rd number from the end
                 nums = [x.strip() for x in line.strip().strip("|").split("|")]
                 batched.setdefault(cur, {})[int(nums[2])] = float(nums[7])
-    for b in bench:
-        case, r = b["case"], b["r"]
-        shape, ftype = case.split()
-        log = "fixtures/logs/speed/llamacpp/" + ("lcpp-run2.log" if shape == "llama-70b" else "lcpp-run1.log")
-        base = dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="",
-                    gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
-                    flags=json.dumps({"ctx_size": 16384}), log=log,
-                    source="device: one H200, llama.cpp 0c1e57098 (llama-cpp-python 0.3.36 sdist), CUDA sm_90, "
-                           "random-weight GGUF of the real shapes (benchmarks/speed/make_gguf.py)",
-                    note="; ".join(n for n in ("" if shape == "llama-70b" else "two idle vLLM processes held ~120 GB of GPU "
-                                               "memory (no GPU work)", GGUF_FILE_NOTE.get(case, "")) if n))
-        d = r["n_depth"]
-        if r["n_gen"]:
-            row = dict(base, metric="decode", batch=1, context=d + 64, prompt=0, measured=round(r["avg_ts"], 1),
-                       command=f"llama-bench -m {shape}-{ftype}.gguf -p 512 -n 128 -d 0,8192 -r 2 -o jsonl (tg128@d{d})")
-        else:
-            row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1),
-                       command=f"llama-bench -m {shape}-{ftype}.gguf -p 512 -n 128 -d 0,8192 -r 2 -o jsonl (pp512@d{d})")
-        row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}"
-        rows.append(row)
+    for run, (jsonl, logname, args, run_note) in LCPP_RUNS.items():
+        log = "fixtures/logs/speed/llamacpp/" + logname
+        for line in open(os.path.join(LOGS, "llamacpp", jsonl)):
+            b = json.loads(line)
+            case, r = b["case"], b["r"]
+            shape, ftype = case.split()
+            file_note = GGUF_FILE_NOTE.get(case, "") if run == "run1" else ""
+            base = dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM",
+                        gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
+                        flags=json.dumps({"ctx_size": 16384}), log=log, harness="bench",
+                        source="device: one H200, llama.cpp 0c1e57098 (llama-cpp-python 0.3.36 sdist), CUDA sm_90, "
+                               "random-weight GGUF of the real shapes (benchmarks/speed/make_gguf.py)",
+                        note="; ".join(n for n in (run_note, file_note) if n))
+            d = r["n_depth"]
+            test = f"tg128@d{d}" if r["n_gen"] else f"pp512@d{d}"
+            if r["n_gen"]:
+                row = dict(base, metric="decode", batch=1, context=d + 64, prompt=0, measured=round(r["avg_ts"], 1))
+            else:
+                row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1))
+            row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {args} ({test})"
+            row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + ("" if run != "run3" else "-run3")
+            rows.append(row)
+    rows += served_rows()
     for case, per_b in batched.items():
         shape, ftype = case.split()
         for bsz, val in sorted(per_b.items()):
@@ -198,13 +217,39 @@ def llamacpp_rows() -> list[dict]:
             rows.append(dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM",
                              gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]),
                              file_type=ftype.upper(), flags=json.dumps({"ctx_size": 24576, "parallel": 32}),
-                             metric="aggregate", batch=bsz, context=512 + 64, prompt=0, measured=val,
+                             metric="aggregate", batch=bsz, context=512 + 64, prompt=0, measured=val, harness="bench",
                              id=f"llamacpp-h200-{shape}-{ftype}-aggregate-b{bsz}",
                              source="device: one H200, llama.cpp 0c1e57098, random-weight GGUF",
                              command=f"llama-batched-bench -m {shape}-{ftype}.gguf -c 24576 -b 2048 -ub 512 -npp 512 "
                                      f"-ntg 128 -npl 1,8,32 -ngl 99 (S_TG at B={bsz})",
                              log="fixtures/logs/speed/llamacpp/" + ("lcpp-run2.log" if shape == "llama-70b" else "lcpp-run1.log"),
                              note=GGUF_FILE_NOTE.get(case, "")))
+    return rows
+
+
+def served_rows() -> list[dict]:
+    """llama-server on the files of run3: the median of three requests of 128 tokens with the server's default
+    sampling (served_bench.py mode `default`; `greedy` and `stream` are in the log for comparison)."""
+    import statistics
+    tps: dict[str, list[float]] = {}
+    for line in open(os.path.join(LOGS, "llamacpp", "lcpp-served-run3.jsonl")):
+        r = json.loads(line)
+        if r["mode"] == "default":
+            tps.setdefault(r["case"], []).append(r["predicted_per_second"])
+    rows = []
+    for case, vals in tps.items():
+        shape, ftype = case.split()
+        rows.append(dict(id=f"llamacpp-h200-{shape}-{ftype}-served-decode", role=ROLE[case], engine="llamacpp",
+                         engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="", gpu_bandwidth_gbs="",
+                         model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(), flags=json.dumps({"ctx_size": 4096}),
+                         metric="decode", batch=1, context=SERVED_PROMPT + 64, prompt=0,
+                         measured=round(statistics.median(vals), 1), harness="server",
+                         source="device: one H200, llama-server 0c1e57098, random-weight GGUF (synthetic 'llama' "
+                                "vocabulary of the model's size)",
+                         command=f"llama-server -m {shape}-{ftype}.gguf -ngl 99 -c 4096; served_bench.py (default "
+                                 f"sampling, 128 tokens, median of {len(vals)}: " + ", ".join(f"{v:.1f}" for v in vals) + ")",
+                         log="fixtures/logs/speed/llamacpp/lcpp-run3.log",
+                         note="timings.predicted_per_second (generated tokens over the generation's wall time)"))
     return rows
 
 

@@ -4,6 +4,7 @@
 #   llamacpp_served.sh run "shape recipe" ...   per file, one at a time and nothing else running:
 #       llama-bench -p 512 -n 128 -r 3 -o jsonl                       -> $OUT/lcpp-bench.jsonl
 #       llama-server -ngl 99 -c 4096 (defaults otherwise) and served_bench.py -> $OUT/lcpp-served.jsonl
+#   llamacpp_served.sh par "shape recipe" ...   per file: llama-server -np 8 -c 8192, 4 and 8 requests at once
 # The server's log and llama-bench's stderr go to $OUT/lcpp.log.
 set -u
 B=/tmp/lcpp/llama.cpp/build/bin
@@ -23,13 +24,18 @@ lscpu | grep -i "model name\|^CPU(s)\|MHz" >> $OUT/lcpp.log
 for cur in "$@"; do
   f=$W/${cur% *}-${cur#* }.gguf
   [ -f $f.ok ] || { echo "=== $cur: no file" >> $OUT/lcpp.log; continue; }
-  echo "=== $cur $(date +%T)" >> $OUT/lcpp.log
-  echo "\$ llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl" >> $OUT/lcpp.log
-  $B/llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl 2>>$OUT/lcpp.log | sed "s|^|{\"case\": \"$cur\", \"r\": |; s|$|}|" >> $OUT/lcpp-bench.jsonl
-  echo "\$ llama-server -m $f -ngl 99 -c 4096 --port 8089 --no-webui" >> $OUT/lcpp.log
-  $B/llama-server -m $f -ngl 99 -c 4096 --port 8089 --no-webui >> $OUT/lcpp.log 2>&1 &
+  echo "=== $mode $cur $(date +%T)" >> $OUT/lcpp.log
+  if [ $mode = run ]; then
+    echo "\$ llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl" >> $OUT/lcpp.log
+    $B/llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl 2>>$OUT/lcpp.log | sed "s|^|{\"case\": \"$cur\", \"r\": |; s|$|}|" >> $OUT/lcpp-bench.jsonl
+    srv_args="-c 4096"; client_args=""; tag="$cur"
+  else
+    srv_args="-np 8 -c 8192"; client_args="parallel=4,8"; tag="par $cur"
+  fi
+  echo "\$ llama-server -m $f -ngl 99 $srv_args --port 8089 --no-webui" >> $OUT/lcpp.log
+  $B/llama-server -m $f -ngl 99 $srv_args --port 8089 --no-webui >> $OUT/lcpp.log 2>&1 &
   srv=$!
-  python3 benchmarks/speed/device/served_bench.py http://127.0.0.1:8089 "$cur" >> $OUT/lcpp-served.jsonl 2>>$OUT/lcpp.log
+  python3 benchmarks/speed/device/served_bench.py http://127.0.0.1:8089 "$tag" $client_args >> $OUT/lcpp-served.jsonl 2>>$OUT/lcpp.log
   kill $srv; wait $srv
 done
 echo "=== done $(date +%T)" >> $OUT/lcpp.log

@@ -8,7 +8,10 @@ Waits for /health, sends one untimed request, then per mode three requests of N_
 Modes: `default` (the server's default sampler chain), `greedy` (temperature 0), `stream` (default
 sampling, streamed as server-sent events, the way chat front-ends ask).
 
-Usage: python3 served_bench.py URL CASE      (stdlib only; run on the device machine)
+With a third argument `parallel=4,8`: per N, N requests at once (default sampling), three times; each
+request's line carries `parallel` (a slot's tokens/s while N decode together: N times it is the aggregate).
+
+Usage: python3 served_bench.py URL CASE [parallel=N,..]      (stdlib only; run on the device machine)
 """
 from __future__ import annotations
 
@@ -51,20 +54,31 @@ def wait_healthy(url: str, limit: float = 180) -> float:
     raise SystemExit(f"server at {url} not healthy after {limit:.0f} s")
 
 
-def main(url: str, case: str) -> None:
+def record(case: str, mode: str, rep: int, ready: float, out: dict, wall: float, **extra) -> str:
+    t = out.get("timings", {})
+    return json.dumps({"case": case, "mode": mode, "rep": rep, "ready_s": round(ready, 1), **extra,
+                       "predicted_n": t.get("predicted_n"), "predicted_ms": t.get("predicted_ms"),
+                       "predicted_per_second": t.get("predicted_per_second"),
+                       "prompt_n": t.get("prompt_n"), "prompt_ms": t.get("prompt_ms"), "client_wall_s": round(wall, 4)})
+
+
+def main(url: str, case: str, parallel: list[int]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
     ready = wait_healthy(url)
     base = {"prompt": PROMPT, "n_predict": N_PREDICT, "ignore_eos": True, "cache_prompt": False}
     post(url, dict(base, seed=0))                               # warm-up, untimed
-    for mode, extra in MODES.items():
+    for n in parallel:
+        for i in range(REPEATS):
+            with ThreadPoolExecutor(n) as pool:
+                done = list(pool.map(lambda k: post(url, dict(base, seed=100 * i + k)), range(n)))
+            for out, wall in done:
+                print(record(case, "default", i, ready, out, wall, parallel=n), flush=True)
+    for mode, extra in ({} if parallel else MODES).items():
         for i in range(REPEATS):
             out, wall = post(url, dict(base, seed=i + 1, **extra))
-            t = out.get("timings", {})
-            print(json.dumps({"case": case, "mode": mode, "rep": i, "ready_s": round(ready, 1),
-                              "predicted_n": t.get("predicted_n"), "predicted_ms": t.get("predicted_ms"),
-                              "predicted_per_second": t.get("predicted_per_second"),
-                              "prompt_n": t.get("prompt_n"), "prompt_ms": t.get("prompt_ms"),
-                              "client_wall_s": round(wall, 4)}), flush=True)
+            print(record(case, mode, i, ready, out, wall), flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    par = [int(v) for v in sys.argv[3].split("=")[1].split(",")] if len(sys.argv) > 3 else []
+    main(sys.argv[1], sys.argv[2], par)
