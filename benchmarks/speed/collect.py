@@ -62,6 +62,8 @@ ROLE = {
     "llama-1b q4_k_m": "calibration", "qwen3-0.6b q4_k_m": "held-out", "qwen3-4b q4_k_m": "held-out",
     # run4: 4 and 8 requests at once on llama-server (-np 8): whether the serving cost is per step or per sequence
     "par llama-1b q4_0": "calibration", "par qwen3-8b q4_k_m": "held-out",
+    # run5 (the same machine, right after run4), fixed before it ran: 16 and 32 requests at once (-np 32), held out
+    "par32 llama-1b q4_0": "held-out", "par32 qwen3-8b q4_k_m": "held-out",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
