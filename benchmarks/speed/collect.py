@@ -64,6 +64,9 @@ ROLE = {
     "par llama-1b q4_0": "calibration", "par qwen3-8b q4_k_m": "held-out",
     # run5 (the same machine, right after run4), fixed before it ran: 16 and 32 requests at once (-np 32), held out
     "par32 llama-1b q4_0": "held-out", "par32 qwen3-8b q4_k_m": "held-out",
+    # run6, fixed before it ran: llama-batched-bench at 1, 2, 4, 8, 16 and 32 sequences (no batch between 8 and
+    # 32 was measured; llama.cpp leaves its mat-vec kernels for MMQ above 8) on the two served cases above and
+    # llama-8b q4_k_m; each case keeps its role: "llama-1b q4_0", "llama-8b q4_k_m" calibration, "qwen3-8b q4_k_m" held out
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
@@ -80,14 +83,18 @@ GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
               "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B", "qwen3-0.6b": "qwen3-0.6b",
               "qwen3-1.7b": "qwen3-1.7b", "qwen3-8b": "qwen3-8b"}
-# llama.cpp device runs: (bench jsonl, log, llama-bench command, note). run3 also served the same files
+# llama.cpp device runs: (bench jsonl, log, llama-bench command, note). run3 and run4 also served the same
+# files (lcpp-served-runN.jsonl); run5 only served, on the machine of run4
 LCPP_RUNS = {
     "run1": ("lcpp-bench-run1.jsonl", "lcpp-run1.log", "-p 512 -n 128 -d 0,8192 -r 2 -o jsonl",
              "two idle vLLM processes held ~120 GB of GPU memory (no GPU work)"),
     "run2": ("lcpp-bench-run2.jsonl", "lcpp-run2.log", "-p 512 -n 128 -d 0,8192 -r 2 -o jsonl", ""),
     "run3": ("lcpp-bench-run3.jsonl", "lcpp-run3.log", "-p 512 -n 128 -r 3 -o jsonl",
              "2026-12-02 host (Intel Xeon, 16 vCPU); the same file then served by llama-server"),
+    "run4": ("lcpp-bench-run4.jsonl", "lcpp-run4.log", "-p 512 -n 128 -r 3 -o jsonl",
+             "2026-12-02 host (Intel Xeon, 16 vCPU); the same file then served by llama-server"),
 }
+SERVED_RUNS = ("run3", "run4", "run5")
 SERVED_PROMPT = 110       # tokens of served_bench.py's prompt in the synthetic vocabulary (the server logs it)
 VBENCH = ("PYTHONPATH=/tmp/site python3 benchmarks/speed/vbench.py WORKDIR benchmarks/speed/vllm_cases.json GROUP "
           "(benchmarks/speed/README.md)")
@@ -208,7 +215,7 @@ def llamacpp_rows() -> list[dict]:
             else:
                 row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1))
             row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {args} ({test})"
-            row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + ("" if run != "run3" else "-run3")
+            row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + ("" if run in ("run1", "run2") else f"-{run}")
             rows.append(row)
     rows += served_rows()
     for case, per_b in batched.items():
@@ -230,28 +237,36 @@ def llamacpp_rows() -> list[dict]:
 
 
 def served_rows() -> list[dict]:
-    """llama-server on the files of run3: the median of three requests of 128 tokens with the server's default
-    sampling (served_bench.py mode `default`; `greedy` and `stream` are in the log for comparison)."""
+    """llama-server on the files of the runs: per case, the median of three requests of 128 tokens with the
+    server's default sampling (served_bench.py mode `default`; `greedy` and `stream` are in the log beside it);
+    for N requests at once (cases 'par ...'), N times the median of the requests' own tokens/s."""
     import statistics
-    tps: dict[str, list[float]] = {}
-    for line in open(os.path.join(LOGS, "llamacpp", "lcpp-served-run3.jsonl")):
-        r = json.loads(line)
-        if r["mode"] == "default":
-            tps.setdefault(r["case"], []).append(r["predicted_per_second"])
+    tps: dict[tuple, list[float]] = {}
+    for run in SERVED_RUNS:
+        for line in open(os.path.join(LOGS, "llamacpp", f"lcpp-served-{run}.jsonl")):
+            r = json.loads(line)
+            if r["mode"] == "default":
+                tps.setdefault((run, r["case"], r.get("parallel", 1)), []).append(r["predicted_per_second"])
     rows = []
-    for case, vals in tps.items():
-        shape, ftype = case.split()
-        rows.append(dict(id=f"llamacpp-h200-{shape}-{ftype}-served-decode", role=ROLE[case], engine="llamacpp",
-                         engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="", gpu_bandwidth_gbs="",
-                         model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(), flags=json.dumps({"ctx_size": 4096}),
-                         metric="decode", batch=1, context=SERVED_PROMPT + 64, prompt=0,
-                         measured=round(statistics.median(vals), 1), harness="server",
+    for (run, case, n), vals in tps.items():
+        shape, ftype = case.split()[-2:]
+        server = "-np 32 -c 16384" if case.startswith("par32") else "-np 8 -c 8192" if n > 1 else "-c 4096"
+        med = statistics.median(vals)
+        rows.append(dict(id=f"llamacpp-h200-{shape}-{ftype}-served-" + (f"aggregate-b{n}" if n > 1 else "decode"),
+                         role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="",
+                         gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
+                         flags=json.dumps({"ctx_size": 4096} if n == 1 else {"ctx_size": 8192 if n <= 8 else 16384,
+                                                                              "parallel": 8 if n <= 8 else 32}),
+                         metric="aggregate" if n > 1 else "decode", batch=n, context=SERVED_PROMPT + 64, prompt=0,
+                         measured=round(n * med, 1), harness="server",
                          source="device: one H200, llama-server 0c1e57098, random-weight GGUF (synthetic 'llama' "
                                 "vocabulary of the model's size)",
-                         command=f"llama-server -m {shape}-{ftype}.gguf -ngl 99 -c 4096; served_bench.py (default "
-                                 f"sampling, 128 tokens, median of {len(vals)}: " + ", ".join(f"{v:.1f}" for v in vals) + ")",
-                         log="fixtures/logs/speed/llamacpp/lcpp-run3.log",
-                         note="timings.predicted_per_second (generated tokens over the generation's wall time)"))
+                         command=f"llama-server -m {shape}-{ftype}.gguf -ngl 99 {server}; served_bench.py (default "
+                                 f"sampling, 128 tokens, {n} at once, median of {len(vals)} requests' tokens/s: "
+                                 f"{statistics.median(vals):.1f}, range {min(vals):.1f}-{max(vals):.1f})",
+                         log=f"fixtures/logs/speed/llamacpp/lcpp-{run}.log",
+                         note="timings.predicted_per_second (generated tokens over the generation's wall time)"
+                              + (f", times {n}" if n > 1 else "")))
     return rows
 
 
