@@ -182,13 +182,13 @@ def vrun_rows() -> list[dict]:
 
 def llamacpp_rows() -> list[dict]:
     rows = []
-    batched: dict[str, dict[int, float]] = {}
-    for f in ("lcpp-run1.log", "lcpp-run2.log"):
+    batched: dict[tuple, dict[int, float]] = {}
+    for f in ("lcpp-run1.log", "lcpp-run2.log", "lcpp-run6.log"):
         cur = None
         for line in open(os.path.join(LOGS, "llamacpp", f), errors="replace"):
-            m = re.match(r"\$ llama-batched-bench -m /tmp/gg/(\S+)-(q\w+|f16)\.gguf", line)
+            m = re.match(r"\$ llama-batched-bench -m /tmp/gg/(\S+)-(q\w+|f16)\.gguf.* -npl (\S+)", line)
             if m:
-                cur = f"{m.group(1)} {m.group(2)}"
+                cur = (f, f"{m.group(1)} {m.group(2)}", m.group(3))
                 continue
             m = re.match(r"\|\s+512 \|\s+128 \|\s+(\d+) \|.*\|\s+([\d.]+) \|\s+[\d.]+ \|\s+[\d.]+ \|$", line)
             if m and cur:
@@ -218,8 +218,9 @@ def llamacpp_rows() -> list[dict]:
             row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + ("" if run in ("run1", "run2") else f"-{run}")
             rows.append(row)
     rows += served_rows()
-    for case, per_b in batched.items():
+    for (logname, case, npl), per_b in batched.items():
         shape, ftype = case.split()
+        run = logname[len("lcpp-"):-len(".log")]
         for bsz, val in sorted(per_b.items()):
             if bsz == 1:
                 continue
@@ -227,12 +228,12 @@ def llamacpp_rows() -> list[dict]:
                              gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]),
                              file_type=ftype.upper(), flags=json.dumps({"ctx_size": 24576, "parallel": 32}),
                              metric="aggregate", batch=bsz, context=512 + 64, prompt=0, measured=val, harness="bench",
-                             id=f"llamacpp-h200-{shape}-{ftype}-aggregate-b{bsz}",
+                             id=f"llamacpp-h200-{shape}-{ftype}-aggregate-b{bsz}" + ("" if run in ("run1", "run2") else f"-{run}"),
                              source="device: one H200, llama.cpp 0c1e57098, random-weight GGUF",
                              command=f"llama-batched-bench -m {shape}-{ftype}.gguf -c 24576 -b 2048 -ub 512 -npp 512 "
-                                     f"-ntg 128 -npl 1,8,32 -ngl 99 (S_TG at B={bsz})",
-                             log="fixtures/logs/speed/llamacpp/" + ("lcpp-run2.log" if shape == "llama-70b" else "lcpp-run1.log"),
-                             note=GGUF_FILE_NOTE.get(case, "")))
+                                     f"-ntg 128 -npl {npl} -ngl 99 (S_TG at B={bsz})",
+                             log=f"fixtures/logs/speed/llamacpp/{logname}",
+                             note=GGUF_FILE_NOTE.get(case, "") if run == "run1" else ""))
     return rows
 
 

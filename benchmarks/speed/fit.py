@@ -4,6 +4,8 @@ Held-out rows are never read here (check.py reports them). Least squares on log(
 Levenberg-Marquardt on the logs of the constants (all positive). llama.cpp is fitted first, together
 with the peak-bandwidth efficiency ETA_PEAK (its calibration rows include a GDDR card); vLLM's constants
 are then fitted with that ETA_PEAK. SGLang has no calibration rows: it uses vLLM's constants.
+llama.cpp's serving cost t_serve is not part of the least squares: it is measured directly, as llama-server's
+time per token minus llama-bench's on the same file in the same run (the median over the calibration cases).
 Usage: python benchmarks/speed/fit.py [--dry-run]
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import copy
 import math
 import os
 import pprint
+import statistics
 import sys
 from collections import Counter
 
@@ -24,7 +27,7 @@ from llmdoctor.plan import speed_params as SP  # noqa: E402
 WEIGHT = {"decode": 2.0, "aggregate": 1.0, "prefill": 1.0}
 BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "ETA_PEAK": (0.5, 0.97),
           "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 20000), "cap_kv": (100, 20000),
-          "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
+          "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
 
 
 def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str], hbm_formats: list[str],
@@ -44,7 +47,7 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
         keys += [("eta_moe",), ("pf_moe",), ("t_pf_moe",), ("t_layer_moe",)]
     keys += [("t_layer_fmt", f) for f in hbm_formats if f != p["default_format"]]
     if "mv_batch" in p and p["mv_batch"]:
-        keys.append(("mv_batch",))
+        keys += [("mv_batch",), ("mmq_floor",)]
     return keys
 
 
@@ -142,6 +145,8 @@ def fit_engine(engine: str, rows, p, extra_keys=(), cv_spread: bool = True):
     keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes) + list(extra_keys)
     p.setdefault("t_layer_fmt", {})
     p.setdefault("t_layer_moe", 1e-5)
+    if p.get("mv_batch"):
+        p.setdefault("mmq_floor", 2.0)
     for f in formats:
         if "cap_pf" in p:
             p["cap_pf"].setdefault(f, p["cap_pf"][p["default_format"]]) if f in hbm_formats else None
@@ -200,22 +205,41 @@ def _touches(k, r) -> bool:
     return True
 
 
+def serving_cost(served: list[dict], bench: list[dict], p: dict) -> float:
+    """Median over the served single-stream calibration cases of 1/served - 1/bench tok/s, each pair the same file
+    in the same run (the same log); the model's own KV-read difference between their contexts is taken off."""
+    deltas = []
+    for s in served:
+        b = [r for r in bench if r["log"] == s["log"] and r["model"] == s["model"] and r["file_type"] == s["file_type"]
+             and r["metric"] == "decode" and r["context"] < s["context"]]
+        if not b:
+            raise SystemExit(f"{s['id']}: no llama-bench decode row of the same file in the same run")
+        kv = 1 / L.predict(dict(b[0], context=s["context"]), p) - 1 / L.predict(b[0], p)
+        deltas.append(1 / s["measured"] - 1 / b[0]["measured"] - kv)
+        print(f"  serving cost {s['id']}: {deltas[-1] * 1e3:.3f} ms/token")
+    return float(f"{statistics.median(deltas):.4g}") if deltas else 0.0
+
+
 def main():
     rows = [r for r in L.load_runs() if r["role"] == "calibration"]
     params = copy.deepcopy(SP.PARAMS)
-    ll = [r for r in rows if r["engine"] == "llamacpp"]
+    ll = [r for r in rows if r["engine"] == "llamacpp" and r["harness"] != "server"]
+    ll_served = [r for r in rows if r["engine"] == "llamacpp" and r["harness"] == "server" and r["batch"] == 1]
     vl = [r for r in rows if r["engine"] == "vllm"]
     fit_engine("llamacpp", ll, params["llamacpp"], extra_keys=[("ETA_PEAK",)])
+    params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])
+    params["llamacpp"]["spread"] = max(params["llamacpp"]["spread"], spread(ll + ll_served, params["llamacpp"]))
     fit_engine("vllm", vl, params["vllm"])
-    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (6 GGUF models, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16) "
-                                   "+ public RTX 3090 and DGX Spark rows")
+    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (6 GGUF models, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; "
+                                   "llama-server on 3 of them) + public RTX 3090 and DGX Spark rows")
     params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager) "
                                "+ a public DGX Spark NVFP4 row")
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_layer_eager", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
-        for k in ("cap_kv", "eta_moe", "eta_mm", "pf_moe", "t_pf_moe", "mv_batch", "t_layer_moe"):
-            p[k] = float(f"{p[k]:.4g}")
+        for k in ("cap_kv", "eta_moe", "eta_mm", "pf_moe", "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
+            if k in p:
+                p[k] = float(f"{p[k]:.4g}")
         for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf"):
             if t not in p:
                 continue

@@ -48,9 +48,11 @@ _CACHE: dict = {}
 
 
 def inputs_for(row: dict) -> sm.SpeedInputs:
-    """Plan the run and capture the SpeedInputs the planner hands to the speed model."""
+    """Plan the run and capture the SpeedInputs the planner hands to the speed model; a benchmark's bare decode
+    (harness bench, and unknown taken as bench) leaves out a server's host work (served=False)."""
+    served = row["harness"] in ("server", "generate")
     key = (row["engine"], row["gpu"], row["gpu_vram_gib"], row["gpu_bandwidth_gbs"], row["model"], row["file_type"],
-           json.dumps(row["flags"], sort_keys=True))
+           json.dumps(row["flags"], sort_keys=True), served)
     if key in _CACHE:
         return _CACHE[key]
     from llmdoctor.checkpoint import read_model
@@ -65,6 +67,7 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     _, x = plan_capturing(target, model, PlanRequest(engine=row["engine"], flags=flags), verify=False)
     if x is None:
         raise RuntimeError(f"{row['id']}: the planner made no speed estimate")
+    x.served = served
     _CACHE[key] = x
     return x
 
@@ -103,7 +106,7 @@ def predict(row: dict, params: dict | None = None) -> float | None:
 def point(r: dict) -> tuple:
     """What a row measures; repeats of one point (the same case measured again) share it."""
     return (r["engine"], r["gpu"], r["model"], r["file_type"], bool(r["flags"].get("enforce_eager")), r["metric"],
-            r["batch"], r["context"], r["prompt"])
+            r["batch"], r["context"], r["prompt"], r["harness"] == "server")
 
 
 def points(rows: list[dict]) -> list[tuple[list[dict], float]]:

@@ -3,6 +3,7 @@
 One decode step of B sequences at a per-sequence context C takes
 
     t(B, C) = t_fixed + t_seq * B + layers * (t_layer [eager: t_layer_eager] + t_layer_fmt) + moe_layers * t_layer_moe
+            + t_serve * B                                                  llama.cpp: a server's host work per sequence
             + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
             + B * (C * kv_per_token + 2 * state) / bw_kv                   KV read; recurrent state read and written
             + tensor-parallel all-reduces + weights read from CPU memory
@@ -13,8 +14,12 @@ The bandwidth term is a fraction of the GPU's peak in series with a ceiling of t
 (dequantization, too few bytes in flight): on a 1 TB/s card the first term rules, on HBM the second.
 W(B) is what the step reads of the weights: the dense part plus routed experts over their efficiency
 (eta_moe; on LPDDR times moe_class_factor); B sequences touch 1 - (1 - k/E)^B of the experts. llama.cpp's
-mat-vec kernels take up to 8 columns at a cost each (mv_batch). Single-stream tok/s is 1/t(1, C);
-aggregate tok/s at the planned concurrency B is B/t(B, C).
+mat-vec kernels take up to 8 columns at a cost each (mv_batch); its MMQ kernels above 8 read the weights at
+1/mmq_floor of the mat-vec rate, the floor under their compute (H200: 16 sequences step about as slowly as 8). t_serve is what llama-server (and Ollama's
+runner) spends on the host per sequence each step beyond llama-bench's bare decode: sampling over the whole
+vocabulary, detokenization, the slot loop, one slot after another; it was measured as llama-server against
+llama-bench on the same files (benchmarks/speed). vLLM's calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C); aggregate tok/s at the
+planned concurrency B is B/t(B, C).
 
 Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active + attention) /
 (FLOPS * eta_pf[format] [* pf_moe]), weights / bw_w), FLOPS from the GPU table for the GEMM dtype.
@@ -73,6 +78,7 @@ class SpeedInputs:
     tp: int = 1
     link: str = "pcie"
     host_seconds: float = 0.0                 # per token: weights read from CPU memory (llama.cpp offload)
+    served: bool = True                       # a server's figures (llama.cpp: t_serve); False: a benchmark's bare decode
     context: int = 4096                       # context at which the single-stream figure is quoted
     concurrency: int = 1                      # sequences the plan lets run at once at that context
     prompt_tokens: int = 4096                 # prompt for the time-to-first-token figure
@@ -111,12 +117,20 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
     mem = (x.dense_bytes + experts) / weight_bandwidth(x, p)
     if 1 < batch <= 8 and p.get("mv_batch"):
         mem *= 1 + p["mv_batch"] * (batch - 1)      # llama.cpp mat-vec kernels take up to 8 columns, at a cost each
+    elif batch > 8 and p.get("mmq_floor"):
+        mem *= p["mmq_floor"]     # llama.cpp MMQ above 8: every weight read and dequantized per column tile
     comp = batch * 2 * x.active_params / (x.flops * p["eta_mm"]) if x.flops else 0.0
     kv = batch * (context * x.kv_bytes_per_token + 2 * x.state_bytes) / kv_bandwidth(x, p)
-    t = p["t_fixed"] + p["t_seq"] * batch + layer_seconds(x, p) + max(mem, comp) + kv
+    t = p["t_fixed"] + p["t_seq"] * batch + layer_seconds(x, p) + max(mem, comp) + kv + batch * serve_seconds(x, p)
     if x.tp > 1:
         t += 2 * x.num_layers * ALLREDUCE_SECONDS.get(x.link, ALLREDUCE_SECONDS["pcie"])
     return t + x.host_seconds
+
+
+def serve_seconds(x: SpeedInputs, p: dict) -> float:
+    """Host work per sequence per decode step of a llama.cpp server beyond the bare decode llama-bench times
+    (sampling, detokenization, the slot loop). Per sequence: 4 and 8 requests at once took 4 and 8 times it."""
+    return p.get("t_serve", 0.0) if x.served else 0.0
 
 
 def layer_seconds(x: SpeedInputs, p: dict) -> float:
@@ -169,6 +183,9 @@ def _spread(x: SpeedInputs, p: dict) -> tuple[float, list[str]]:
     if x.host_seconds:
         u += SP.UNCALIBRATED["host"]
         why.append("weights in CPU memory: host bandwidth assumed")
+    if serve_seconds(x, p):
+        why.append(f"the server's host work per token ({serve_seconds(x, p) * 1e3:.2f} ms) was measured on one "
+                   "host's CPU (a 16-core Intel Xeon VM): a faster or slower CPU moves it")
     return u, why
 
 
@@ -197,7 +214,8 @@ def estimate(x: SpeedInputs) -> SpeedEstimate:
                  f"{layer_seconds(x, p) * 1e3:.2f} ms + weights "
                  f"{(x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)) / 1e9:.2f} GB "
                  f"at {weight_bandwidth(x, p) / 1e9:.0f} of {x.bandwidth / 1e9:.0f} GB/s + KV of a {x.context}-token "
-                 "context")
+                 "context" + (f" + {serve_seconds(x, p) * 1e3:.2f} ms of the server's host work (sampling, slot loop)"
+                              if serve_seconds(x, p) else ""))
     notes.append(f"aggregate: {b} sequences at a {x.context}-token context (the concurrency the plan allows)")
     if ttft is None:
         notes.append("prefill: dense FLOPs of this GPU for this dtype not in the GPU table; no estimate")
