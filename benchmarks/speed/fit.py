@@ -230,8 +230,8 @@ def main():
     params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])
     params["llamacpp"]["spread"] = max(params["llamacpp"]["spread"], spread(ll + ll_served, params["llamacpp"]))
     fit_engine("vllm", vl, params["vllm"])
-    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (6 GGUF models, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; "
-                                   "llama-server on 3 of them) + public RTX 3090 and DGX Spark rows")
+    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (7 GGUF files, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; "
+                                   "llama-server on 4 of them) + public RTX 3090 and DGX Spark rows")
     params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager) "
                                "+ a public DGX Spark NVFP4 row")
     for p in params.values():

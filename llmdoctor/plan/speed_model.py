@@ -154,10 +154,11 @@ def prefill_seconds(x: SpeedInputs, prompt: int, context: int = 0, p: Optional[d
 
 
 def prefill_flops(x: SpeedInputs, p: dict) -> float:
-    """FLOP/s prefill GEMMs reach: a fraction of the table's dense peak, at most the kernels' own ceiling
-    (llama.cpp's MMQ does not use Hopper's wgmma: it tops out near 200 TFLOP/s there; cap_pf, TFLOP/s)."""
+    """FLOP/s prefill GEMMs reach: a fraction of the table's dense peak, at most the kernels' own ceiling on
+    HBM, where it was measured (llama.cpp's MMQ does not use Hopper's wgmma: it tops out near 200 TFLOP/s
+    on an H200; cap_pf, TFLOP/s). Off HBM the efficiency alone (eta_pf 'all', fitted on GDDR rows)."""
     eta = p["eta_pf"].get("all") or _eta(p["eta_pf"], x.weight_format, p["default_format"])
-    caps = p.get("cap_pf") or {}
+    caps = (p.get("cap_pf") or {}) if x.memory_class == "hbm" else {}
     cap = (caps.get(x.weight_format) or caps.get(FAMILY.get(x.weight_format, "")) or caps.get(p["default_format"])
            if caps else None)
     return min(eta * x.flops, cap * 1e12) if cap else eta * x.flops

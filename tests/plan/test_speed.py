@@ -277,3 +277,12 @@ def test_llamacpp_mmq_above_eight_sequences_is_no_faster_per_step_than_eight():
     steps = {b: sm.step_seconds(x, b, 576) for b in (1, 8, 9, 16, 32)}
     assert steps[1] < steps[8] < steps[32]
     assert steps[9] > 0.85 * steps[8] and steps[16] > 0.85 * steps[8]
+
+
+def test_llamacpp_prefill_ceiling_applies_on_hbm_only():
+    """cap_pf is the H200's MMQ ceiling (no wgmma there); a GDDR card's prefill is its efficiency x its FLOPs."""
+    p = SP.PARAMS["llamacpp"]
+    x = sm.SpeedInputs(engine="llamacpp", weight_format="q4_0", bandwidth=1e12, memory_class="gddr", flops=1e16)
+    assert sm.prefill_flops(x, p) == pytest.approx(p["eta_pf"]["all"] * 1e16)
+    hbm = dataclasses.replace(x, memory_class="hbm")
+    assert sm.prefill_flops(hbm, p) == pytest.approx(p["cap_pf"]["q4_0"] * 1e12)
