@@ -183,7 +183,7 @@ def cross_validated_spread(rows, p, keys) -> float:
             continue
         q = copy.deepcopy(p)
         ks = [k for k in keys if k != ("ETA_PEAK",) and any(_touches(k, r) for r in rest)]
-        lm(rest, q, ks, iters=60)
+        lm(rest, q, ks)
         errs += [abs(L.predict(r, q) / r["measured"] - 1) for r in out]
     errs.sort()
     return round(errs[min(len(errs) - 1, int(0.9 * len(errs)))], 3) if errs else 0.0
@@ -220,11 +220,18 @@ def serving_cost(served: list[dict], bench: list[dict], p: dict) -> float:
     return float(f"{statistics.median(deltas):.4g}") if deltas else 0.0
 
 
+def llamacpp_split(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """llama.cpp's calibration rows: (those the least squares fits, the served single-stream rows the serving cost
+    is measured from). Served rows of several sequences at once showed the cost is per sequence; not fitted."""
+    ll = [r for r in rows if r["engine"] == "llamacpp" and r["role"] == "calibration"]
+    return ([r for r in ll if r["harness"] != "server"],
+            [r for r in ll if r["harness"] == "server" and r["batch"] == 1])
+
+
 def main():
     rows = [r for r in L.load_runs() if r["role"] == "calibration"]
     params = copy.deepcopy(SP.PARAMS)
-    ll = [r for r in rows if r["engine"] == "llamacpp" and r["harness"] != "server"]
-    ll_served = [r for r in rows if r["engine"] == "llamacpp" and r["harness"] == "server" and r["batch"] == 1]
+    ll, ll_served = llamacpp_split(rows)
     vl = [r for r in rows if r["engine"] == "vllm"]
     fit_engine("llamacpp", ll, params["llamacpp"], extra_keys=[("ETA_PEAK",)])
     params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])

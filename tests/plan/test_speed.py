@@ -94,14 +94,14 @@ def test_held_out_models_are_not_calibration_models(runs):
 
 def test_the_fit_ignores_held_out_rows(runs):
     import fit
-    rows = [r for r in runs if r["role"] == "calibration" and r["engine"] == "llamacpp"]
+    rows, _ = fit.llamacpp_split(runs)
     before = copy.deepcopy(SP.PARAMS["llamacpp"])
     peak = SP.ETA_PEAK
     try:
         p = fit.fit_engine("llamacpp", rows, copy.deepcopy(SP.PARAMS["llamacpp"]), cv_spread=False)
         tampered = [dict(r, measured=r["measured"] * 3) if r["role"] == "held-out" else r for r in runs]
-        q = fit.fit_engine("llamacpp", [r for r in tampered if r["role"] == "calibration" and r["engine"] == "llamacpp"],
-                           copy.deepcopy(SP.PARAMS["llamacpp"]), cv_spread=False)
+        q = fit.fit_engine("llamacpp", fit.llamacpp_split(tampered)[0], copy.deepcopy(SP.PARAMS["llamacpp"]),
+                           cv_spread=False)
     finally:
         SP.ETA_PEAK = peak
     assert p["t_layer"] == pytest.approx(q["t_layer"]) and p["cap_w"] == pytest.approx(q["cap_w"])
@@ -256,9 +256,7 @@ def test_a_llamacpp_server_pays_host_work_per_sequence(runs):
 
 def test_the_serving_cost_comes_from_pairs_of_one_file_in_one_run(runs):
     import fit
-    cal = [r for r in runs if r["role"] == "calibration" and r["engine"] == "llamacpp"]
-    served = [r for r in cal if r["harness"] == "server" and r["batch"] == 1]
-    bench = [r for r in cal if r["harness"] != "server"]
+    bench, served = fit.llamacpp_split(runs)
     assert len(served) >= 3
     t = fit.serving_cost(served, bench, SP.PARAMS["llamacpp"])
     assert t == pytest.approx(SP.PARAMS["llamacpp"]["t_serve"], rel=0.02)
