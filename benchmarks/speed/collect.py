@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import re
+import statistics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -95,6 +96,9 @@ LCPP_RUNS = {
              "2026-12-02 host (Intel Xeon, 16 vCPU); the same file then served by llama-server"),
 }
 SERVED_RUNS = ("run3", "run4", "run5")
+# llama-server's arguments and the planner flags they stand for, by the case's prefix in the served logs
+SERVER_ARGS = {"": ("-c 4096", {"ctx_size": 4096}), "par": ("-np 8 -c 8192", {"ctx_size": 8192, "parallel": 8}),
+               "par32": ("-np 32 -c 16384", {"ctx_size": 16384, "parallel": 32})}
 SERVED_PROMPT = 110       # tokens of served_bench.py's prompt in the synthetic vocabulary (the server logs it)
 VBENCH = ("PYTHONPATH=/tmp/site python3 benchmarks/speed/vbench.py WORKDIR benchmarks/speed/vllm_cases.json GROUP "
           "(benchmarks/speed/README.md)")
@@ -104,6 +108,11 @@ COLS = ["id", "role", "engine", "engine_version", "gpu", "gpu_vram_gib", "gpu_ba
 
 def _model(name: str) -> str:
     return name if name.startswith("fixtures/") else M + name
+
+
+def _run_suffix(run: str) -> str:
+    """Row ids of the first runs carry no run name (they came first); later runs' ids end in it."""
+    return "" if run in ("run1", "run2") else f"-{run}"
 
 
 def vllm_rows() -> list[dict]:
@@ -215,7 +224,7 @@ def llamacpp_rows() -> list[dict]:
             else:
                 row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1))
             row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {args} ({test})"
-            row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + ("" if run in ("run1", "run2") else f"-{run}")
+            row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + _run_suffix(run)
             rows.append(row)
     rows += served_rows()
     for (logname, case, npl), per_b in batched.items():
@@ -228,7 +237,7 @@ def llamacpp_rows() -> list[dict]:
                              gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]),
                              file_type=ftype.upper(), flags=json.dumps({"ctx_size": 24576, "parallel": 32}),
                              metric="aggregate", batch=bsz, context=512 + 64, prompt=0, measured=val, harness="bench",
-                             id=f"llamacpp-h200-{shape}-{ftype}-aggregate-b{bsz}" + ("" if run in ("run1", "run2") else f"-{run}"),
+                             id=f"llamacpp-h200-{shape}-{ftype}-aggregate-b{bsz}" + _run_suffix(run),
                              source="device: one H200, llama.cpp 0c1e57098, random-weight GGUF",
                              command=f"llama-batched-bench -m {shape}-{ftype}.gguf -c 24576 -b 2048 -ub 512 -npp 512 "
                                      f"-ntg 128 -npl {npl} -ngl 99 (S_TG at B={bsz})",
@@ -241,7 +250,6 @@ def served_rows() -> list[dict]:
     """llama-server on the files of the runs: per case, the median of three requests of 128 tokens with the
     server's default sampling (served_bench.py mode `default`; `greedy` and `stream` are in the log beside it);
     for N requests at once (cases 'par ...'), N times the median of the requests' own tokens/s."""
-    import statistics
     tps: dict[tuple, list[float]] = {}
     for run in SERVED_RUNS:
         for line in open(os.path.join(LOGS, "llamacpp", f"lcpp-served-{run}.jsonl")):
@@ -250,21 +258,20 @@ def served_rows() -> list[dict]:
                 tps.setdefault((run, r["case"], r.get("parallel", 1)), []).append(r["predicted_per_second"])
     rows = []
     for (run, case, n), vals in tps.items():
-        shape, ftype = case.split()[-2:]
-        server = "-np 32 -c 16384" if case.startswith("par32") else "-np 8 -c 8192" if n > 1 else "-c 4096"
+        *prefix, shape, ftype = case.split()
+        server, flags = SERVER_ARGS[" ".join(prefix)]
         med = statistics.median(vals)
         rows.append(dict(id=f"llamacpp-h200-{shape}-{ftype}-served-" + (f"aggregate-b{n}" if n > 1 else "decode"),
                          role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="",
                          gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
-                         flags=json.dumps({"ctx_size": 4096} if n == 1 else {"ctx_size": 8192 if n <= 8 else 16384,
-                                                                              "parallel": 8 if n <= 8 else 32}),
+                         flags=json.dumps(flags),
                          metric="aggregate" if n > 1 else "decode", batch=n, context=SERVED_PROMPT + 64, prompt=0,
                          measured=round(n * med, 1), harness="server",
                          source="device: one H200, llama-server 0c1e57098, random-weight GGUF (synthetic 'llama' "
                                 "vocabulary of the model's size)",
                          command=f"llama-server -m {shape}-{ftype}.gguf -ngl 99 {server}; served_bench.py (default "
                                  f"sampling, 128 tokens, {n} at once, median of {len(vals)} requests' tokens/s: "
-                                 f"{statistics.median(vals):.1f}, range {min(vals):.1f}-{max(vals):.1f})",
+                                 f"{med:.1f}, range {min(vals):.1f}-{max(vals):.1f})",
                          log=f"fixtures/logs/speed/llamacpp/lcpp-{run}.log",
                          note="timings.predicted_per_second (generated tokens over the generation's wall time)"
                               + (f", times {n}" if n > 1 else "")))

@@ -15,10 +15,11 @@ The bandwidth term is a fraction of the GPU's peak in series with a ceiling of t
 W(B) is what the step reads of the weights: the dense part plus routed experts over their efficiency
 (eta_moe; on LPDDR times moe_class_factor); B sequences touch 1 - (1 - k/E)^B of the experts. llama.cpp's
 mat-vec kernels take up to 8 columns at a cost each (mv_batch); its MMQ kernels above 8 read the weights at
-1/mmq_floor of the mat-vec rate, the floor under their compute (H200: 16 sequences step about as slowly as 8). t_serve is what llama-server (and Ollama's
-runner) spends on the host per sequence each step beyond llama-bench's bare decode: sampling over the whole
-vocabulary, detokenization, the slot loop, one slot after another; it was measured as llama-server against
-llama-bench on the same files (benchmarks/speed). vLLM's calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C); aggregate tok/s at the
+1/mmq_floor of the mat-vec rate, the floor under their compute (H200: 16 sequences step about as slowly as 8).
+t_serve is what llama-server (and Ollama's runner) spends on the host per sequence each step beyond
+llama-bench's bare decode: sampling over the whole vocabulary, detokenization, the slot loop, one slot after
+another; measured as llama-server against llama-bench on the same files (benchmarks/speed). vLLM's
+calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C); aggregate tok/s at the
 planned concurrency B is B/t(B, C).
 
 Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active + attention) /
