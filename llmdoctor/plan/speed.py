@@ -117,7 +117,7 @@ def gguf_format(file_type: str) -> str:
 
 def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
                context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
-               state_bytes: float = 0, drafter: str = "") -> SpeedEstimate:
+               state_bytes: float = 0, drafter: str = "", backend_sampling: bool = False) -> SpeedEstimate:
     """llama.cpp / Ollama: the expected-speed record for a GGUF placed on the devices (layer split runs the
     devices one after another, so their times add; routed experts not picked are not read)."""
     from llmdoctor.plan import speed_model as sm
@@ -175,5 +175,7 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None, host_seconds=host_s, context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context,
-        notes=notes + [f"GGUF {file_type}: {fmt} kernels"] + speculative_notes(drafter))
+        notes=notes + [f"GGUF {file_type}: {fmt} kernels"] + speculative_notes(drafter)
+        + (["--backend-sampling: sampling runs on the GPU, yet the server's host work per token is kept as "
+            "measured with host sampling (how much backend sampling saves was not measured)"] if backend_sampling else []))
     return sm.estimate(x)

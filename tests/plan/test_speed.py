@@ -284,3 +284,17 @@ def test_llamacpp_prefill_ceiling_applies_on_hbm_only():
     assert sm.prefill_flops(x, p) == pytest.approx(p["eta_pf"]["all"] * 1e16)
     hbm = dataclasses.replace(x, memory_class="hbm")
     assert sm.prefill_flops(hbm, p) == pytest.approx(p["cap_pf"]["q4_0"] * 1e12)
+
+
+def test_backend_sampling_is_named_in_the_speed_record():
+    plain = _plan("fixtures/models/meta-llama--Llama-3.1-8B", engine="llamacpp", flags={"quant": "Q4_K_M"})
+    gpu = _plan("fixtures/models/meta-llama--Llama-3.1-8B", engine="llamacpp",
+                flags={"quant": "Q4_K_M", "backend_sampling": True})
+    assert not any("--backend-sampling" in a for a in plain.speed.assumptions)
+    assert any("--backend-sampling" in a for a in gpu.speed.assumptions)
+
+
+def test_backend_sampling_in_a_launch_command_is_understood():
+    from llmdoctor.engines.command import parse_command
+    cmd = parse_command(["llama-server", "-m", "x.gguf", "-bs"])
+    assert cmd.flags.get("backend_sampling") is True and not cmd.unknown_flags

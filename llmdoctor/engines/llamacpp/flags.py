@@ -25,6 +25,7 @@ _SPEC: dict[str, tuple[tuple[str, ...], str]] = {
     "kv_unified_per_slot": (("--kv-unified-per-slot",), "int"),
     "swa_full": (("--swa-full",), "bool"),
     "flash_attn": (("-fa", "--flash-attn"), "tri"),
+    "backend_sampling": (("-bs", "--backend-sampling"), "bool"),     # sampling on the GPU (speed record notes it)
     "cache_type_k": (("-ctk", "--cache-type-k"), "str"),
     "cache_type_v": (("-ctv", "--cache-type-v"), "str"),
     "n_gpu_layers": (("-ngl", "--gpu-layers", "--n-gpu-layers"), "ngl"),
