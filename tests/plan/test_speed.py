@@ -69,6 +69,7 @@ def test_every_row_has_a_role_a_source_and_a_command(runs):
     for r in runs:
         assert r["source"] and r["command"], r["id"]
         assert r["metric"] in ("decode", "aggregate", "prefill")
+        assert r["harness"] in ("bench", "server", "generate", "unknown"), r["id"]
         if r["source"].startswith("device"):
             assert r["log"] and os.path.exists(os.path.join(ROOT, r["log"])), r["id"]
         if r["role"] == "excluded":
