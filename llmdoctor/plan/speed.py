@@ -165,6 +165,12 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
                          f"{host_bandwidth / 1e9:.0f} GB/s")
     fmt = gguf_format(file_type)
     gemm = "fp16" if fmt in ("f16", "bf16", "f32") else "int8"
+    # llama.cpp captures no CUDA graphs below compute capability 7.0 (ggml-cuda.cu ggml_cuda_graph_set_enabled,
+    # 0c1e57098): every kernel of a step is launched from the host
+    no_graphs = gpu is not None and getattr(gpu, "cc_major", None) is not None and gpu.cc_major < 7
+    if no_graphs:
+        notes.append(f"{gpu.name} (compute capability {gpu.cc_major}.{gpu.cc_minor}): llama.cpp captures no CUDA "
+                     "graphs below 7.0, every kernel is launched from the host; that cost per layer was not measured")
     x = sm.SpeedInputs(
         engine="llamacpp", weight_format=fmt, bandwidth=bandwidth, memory_class=mclass,
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
@@ -173,7 +179,7 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and exp_b else 0,
         active_params=model.params_active or model.params_total or 0,
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,
-        flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None, host_seconds=host_s, context=context,
+        flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None, eager=no_graphs, host_seconds=host_s, context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context,
         notes=notes + [f"GGUF {file_type}: {fmt} kernels"] + speculative_notes(drafter)
         + (["--backend-sampling: sampling runs on the GPU, yet the server's host work per token is kept as "

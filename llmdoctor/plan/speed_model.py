@@ -75,7 +75,8 @@ class SpeedInputs:
     attn_flops_per_ctx: float = 0.0           # attention FLOPs per token per token of context (4 x heads x head dim x layers)
     compute_dtype: str = "bf16"               # dtype the GEMMs run in (for FLOPs)
     flops: Optional[float] = None             # dense FLOP/s of that dtype (GPU table), None if unknown
-    eager: bool = False                       # no CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph)
+    eager: bool = False                       # no CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph,
+                                              # llama.cpp below compute capability 7.0)
     tp: int = 1
     link: str = "pcie"
     host_seconds: float = 0.0                 # per token: weights read from CPU memory (llama.cpp offload)
@@ -137,7 +138,7 @@ def serve_seconds(x: SpeedInputs, p: dict) -> float:
 def layer_seconds(x: SpeedInputs, p: dict) -> float:
     """Per-step cost of the layers beyond their bytes: kernel launches and small kernels (norms, rope,
     attention bookkeeping, router and top-k of MoE layers, activation quantization of W8A8/W4A16 paths)."""
-    base = p["t_layer_eager"] if x.eager else p["t_layer"]
+    base = max(p["t_layer_eager"], p["t_layer"]) if x.eager else p["t_layer"]     # never cheaper than graphs
     extra = p.get("t_layer_fmt", {}).get(x.weight_format, p.get("t_layer_fmt", {}).get(FAMILY.get(x.weight_format, ""), 0.0))
     return x.num_layers * (base + extra) + x.moe_layers * p.get("t_layer_moe", 0.0)
 
@@ -181,13 +182,17 @@ def _spread(x: SpeedInputs, p: dict) -> tuple[float, list[str]]:
         why.append(f"weight format {x.weight_format} not measured: the efficiency of {stand_in} assumed")
     if x.eager:
         u += SP.UNCALIBRATED["eager"]
-        why.append("eager mode is bound by the host CPU's Python speed")
+        why.append("no CUDA graphs on this GPU: kernel launches from the host, not measured"
+                   if x.engine in ("llamacpp", "ollama") else "eager mode is bound by the host CPU's Python speed")
     if x.host_seconds:
         u += SP.UNCALIBRATED["host"]
         why.append("weights in CPU memory: host bandwidth assumed")
     if serve_seconds(x, p):
-        why.append(f"the server's host work per token ({serve_seconds(x, p) * 1e3:.2f} ms) was measured on one "
-                   "host's CPU (a 16-core Intel Xeon VM): a faster or slower CPU moves it")
+        # other hosts' served rows imply 0 to ~0.5 ms (fast desktop CPUs near 0): widened by its share of a step
+        share = serve_seconds(x, p) / step_seconds(x, 1, x.context, p)
+        u += share
+        why.append(f"the server's host work per token ({serve_seconds(x, p) * 1e3:.2f} ms, {share:.0%} of a step) "
+                   "was measured on one host's CPU (a 16-core Intel Xeon VM); on a fast desktop CPU it is smaller")
     return u, why
 
 
@@ -241,7 +246,10 @@ def estimate(x: SpeedInputs) -> SpeedEstimate:
 
 def kernel_path(x: SpeedInputs) -> str:
     eng = {"vllm": "vLLM", "sglang": "SGLang", "llamacpp": "llama.cpp", "ollama": "llama.cpp"}.get(x.engine, x.engine)
-    mode = "" if x.engine in ("llamacpp", "ollama") else (" eager" if x.eager else " CUDA graphs")
+    if x.engine in ("llamacpp", "ollama"):
+        mode = " no CUDA graphs" if x.eager else ""
+    else:
+        mode = " eager" if x.eager else " CUDA graphs"
     moe = " MoE" if x.num_experts else ""
     tp = f" TP{x.tp}" if x.tp > 1 else ""
     return f"{eng}{mode}, {x.weight_format}{moe}{tp}, {x.memory_class.upper()}"

@@ -31,6 +31,11 @@ KNOWN_MISSES = {
     "vllm-h200-qwen3-14b-eager-decode-b1-c640-p0",      # 31.3 tok/s on 2026-12-01's host, 49.4 on 2026-12-02's
     "vllm-h200-qwen3-0.6b-r3-decode-b1-c640-p0",        # 461 tok/s; 534 and 584 (median of 3) on other runs
     "vllm-h200-vrun-gemma3-1b-decode-b1-c640-p0",       # 399 tok/s; 527-552 on four other runs
+    # GTX 1050 Ti (llmfit, Xeon E5-2680 v4): all six read ~40 GB/s (tok/s x GB per token), what the host's DDR4
+    # gives, not the card's 112 GB/s: the GPU was likely not used; the record does not say (+112..+247 %)
+    "pub-llmfit-gtx1050ti-qwen3-0.6b-q4_k_m", "pub-llmfit-gtx1050ti-llama32-1b-q4_k_m",
+    "pub-llmfit-gtx1050ti-gemma3-1b-q4_k_m", "pub-llmfit-gtx1050ti-qwen3-1.7b-q4_k_m",
+    "pub-llmfit-gtx1050ti-llama32-3b-q4_k_m", "pub-llmfit-gtx1050ti-qwen3-4b-q4_k_m",
 }
 # held-out points (the median of their runs) that miss, with why; a new miss fails
 KNOWN_POINT_MISSES = {
@@ -299,3 +304,14 @@ def test_backend_sampling_in_a_launch_command_is_understood():
     from llmdoctor.engines.command import parse_command
     cmd = parse_command(["llama-server", "-m", "x.gguf", "-bs"])
     assert cmd.flags.get("backend_sampling") is True and not cmd.unknown_flags
+
+
+def test_llamacpp_below_volta_runs_without_cuda_graphs_and_says_so():
+    """ggml-cuda.cu (0c1e57098) captures no CUDA graphs below compute capability 7.0: a Pascal card's plan is
+    marked, its per-layer cost is not below the graphed one, and its range is wider."""
+    pascal = _plan("fixtures/models/Qwen--Qwen3-8B", engine="llamacpp", gpu="Tesla P40", flags={"quant": "Q4_K_M"})
+    turing = _plan("fixtures/models/Qwen--Qwen3-8B", engine="llamacpp", gpu="RTX 2080 Ti", flags={"quant": "Q4_K_M"})
+    assert "no CUDA graphs" in pascal.speed.kernel_path and "no CUDA graphs" not in turing.speed.kernel_path
+    width = lambda s: s.decode_high / s.decode_low
+    assert width(pascal.speed) > width(turing.speed)
+    assert any("compute capability 6.1" in a for a in pascal.speed.assumptions)
