@@ -40,6 +40,9 @@ KNOWN_MISSES = {
     # captures no CUDA graphs (the plan says so and widens the range, not enough)
     "pub-ollama-p40-llama32-1b", "pub-ollama-p40-llama32-3b", "pub-ollama-p40-deepseek-r1-7b",
     "pub-ollama-p40-deepseek-r1-8b", "pub-ollama-p40-gemma2-9b",
+    # SGLang, H200, Llama-3.1-8B at a 64K context: -32 % (8K -13 %, 32K -23 %); the KV-read ceiling (cap_kv) was
+    # fitted on contexts up to ~8K, where KV is a small part of a step
+    "pub-sglang-h200-llama31-8b-c64k",
 }
 # held-out points (the median of their runs) that miss, with why; a new miss fails
 KNOWN_POINT_MISSES = {
