@@ -99,7 +99,6 @@ SERVED_RUNS = ("run3", "run4", "run5")
 # llama-server's arguments and the planner flags they stand for, by the case's prefix in the served logs
 SERVER_ARGS = {"": ("-c 4096", {"ctx_size": 4096}), "par": ("-np 8 -c 8192", {"ctx_size": 8192, "parallel": 8}),
                "par32": ("-np 32 -c 16384", {"ctx_size": 16384, "parallel": 32})}
-SERVED_PROMPT = 110       # tokens of served_bench.py's prompt in the synthetic vocabulary (the server logs it)
 VBENCH = ("PYTHONPATH=/tmp/site python3 benchmarks/speed/vbench.py WORKDIR benchmarks/speed/vllm_cases.json GROUP "
           "(benchmarks/speed/README.md)")
 COLS = ["id", "role", "engine", "engine_version", "gpu", "gpu_vram_gib", "gpu_bandwidth_gbs", "model", "file_type",
@@ -251,11 +250,13 @@ def served_rows() -> list[dict]:
     server's default sampling (served_bench.py mode `default`; `greedy` and `stream` are in the log beside it);
     for N requests at once (cases 'par ...'), N times the median of the requests' own tokens/s."""
     tps: dict[tuple, list[float]] = {}
+    prompt: dict[tuple, list[int]] = {}          # the prompt's tokens, as the server counted them
     for run in SERVED_RUNS:
         for line in open(os.path.join(LOGS, "llamacpp", f"lcpp-served-{run}.jsonl")):
             r = json.loads(line)
             if r["mode"] == "default":
                 tps.setdefault((run, r["case"], r.get("parallel", 1)), []).append(r["predicted_per_second"])
+                prompt.setdefault((run, r["case"], r.get("parallel", 1)), []).append(r["prompt_n"])
     rows = []
     for (run, case, n), vals in tps.items():
         *prefix, shape, ftype = case.split()
@@ -265,7 +266,7 @@ def served_rows() -> list[dict]:
                          role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM", gpu_vram_gib="",
                          gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
                          flags=json.dumps(flags),
-                         metric="aggregate" if n > 1 else "decode", batch=n, context=SERVED_PROMPT + 64, prompt=0,
+                         metric="aggregate" if n > 1 else "decode", batch=n, context=int(statistics.median(prompt[(run, case, n)])) + 64, prompt=0,
                          measured=round(n * med, 1), harness="server",
                          source="device: one H200, llama-server 0c1e57098, random-weight GGUF (synthetic 'llama' "
                                 "vocabulary of the model's size)",
