@@ -48,6 +48,10 @@ ROLE = {
     "qwen3-8b-r2": "held-out", "llama31-8b-r2": "calibration", "moonlight-16b-a3b-r2": "held-out",
     # VB_REPEATS=3 (a warm decode first, then the median of three), each alone; fixed before the run
     "qwen3-0.6b-r4": "held-out", "qwen3-1.7b-r2": "held-out", "gemma3-1b-r3": "held-out", "llama32-1b-r4": "calibration",
+    # 2026-12-02 (third), fixed before the run: decode at 16K-123K tokens of context (VB_CONTEXTS), where reading
+    # the KV cache rules the step; cap_kv had been fitted on contexts up to ~8K. One GQA model calibrates; a
+    # second GQA shape and an MLA model are held out
+    "llama31-8b-long": "calibration", "qwen3-8b-long": "held-out", "dsv2-lite-long": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -68,6 +72,16 @@ ROLE = {
     # run6, fixed before it ran: llama-batched-bench at 1, 2, 4, 8, 16 and 32 sequences (no batch between 8 and
     # 32 was measured; llama.cpp leaves its mat-vec kernels for MMQ above 8) on the two served cases above and
     # llama-8b q4_k_m; each case keeps its role: "llama-1b q4_0", "llama-8b q4_k_m" calibration, "qwen3-8b q4_k_m" held out
+    # run7, fixed before it ran (llamacpp_served.sh bench/run): tg128 with CUDA graphs ("graphs") and without
+    # (GGML_CUDA_DISABLE_GRAPHS=1, "eager") on the same files in the same call, for llama.cpp's per-layer launch
+    # cost without graphs (as on cards below cc 7.0); tg128 at depth 16K-64K ("long") for llama.cpp's KV
+    # reads; a small Q8_0 calibration case; the Qwen3.5 hybrid (held out above) that did not fit in run1
+    "graphs llama-1b q4_0": "calibration", "graphs llama-8b q4_0": "calibration",
+    "eager llama-1b q4_0": "calibration", "eager llama-8b q4_0": "calibration",
+    "graphs qwen3-8b q4_k_m": "held-out", "graphs qwen3-0.6b q8_0": "held-out",
+    "eager qwen3-8b q4_k_m": "held-out", "eager qwen3-0.6b q8_0": "held-out",
+    "long llama-8b q4_0": "calibration", "long qwen3-8b q4_k_m": "held-out",
+    "llama-1b q8_0": "calibration",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "

@@ -12,6 +12,9 @@ max_num_seqs=64, kv_cache_memory_bytes=..., **kwargs) and then, with a fresh pro
   decode_bs1_pP_tok_s 256 / (time(P prompt, 257 out) - time(P prompt, 1 out))       P in 512 and the long one
                       (VB_REPEATS=3: after one untimed 257-token decode, the median of 3; ttft best of 3)
   decode_bsB_tok_s    B * 128 / (time(B x 512 prompt, 129 out) - time(B x 512, 1 out))  aggregate, B in 8, 32, 64
+Long-context mode (the case's env VB_CONTEXTS="16384,65536", VB_BATCH_AT="8x16384"), instead of the above:
+  ttft_P_s and decode_bs1_pP_tok_s (median of VB_REPEATS) for each P of VB_CONTEXTS; decode_bsB_pP_tok_s,
+  B * 128 / (time(B x P prompt, 129 out) - time(B x P, 1 out)), for each BxP of VB_BATCH_AT.
 Writes WORKDIR/<case>.log and WORKDIR/results.jsonl (one line per case); with VB_OUT set, copies
 results.jsonl there and tars the logs there after each group.
 Usage: PYTHONPATH=/tmp/site python3 vbench.py WORKDIR CASES.json GROUP [GROUP ...]
@@ -46,12 +49,26 @@ def gen(n, plen, outlen):
     p = prompts(n, plen)
     t = time.perf_counter(); llm.generate(p, sp, use_tqdm=False); return time.perf_counter() - t
 res = {"init_s": round(init_s, 1)}
+med = lambda v: sorted(v)[len(v) // 2]
+REPEATS = int(os.environ.get("VB_REPEATS", "1"))   # 3 from 2026-12-02 (a first timed decode could stall once)
+CONTEXTS = [int(c) for c in os.environ.get("VB_CONTEXTS", "").split(",") if c]
+if CONTEXTS:                                         # long-context mode: decode where KV reads rule the step
+    gen(1, 64, 16); gen(1, 512, 257)
+    for P in CONTEXTS:
+        t1 = min(gen(1, P, 1) for _ in range(2))
+        res[f"ttft_{P}_s"] = round(t1, 4)
+        runs = [round(256 / (gen(1, P, 257) - t1), 1) for _ in range(REPEATS)]
+        res[f"decode_bs1_p{P}_tok_s"], res[f"decode_bs1_p{P}_runs"] = med(runs), runs
+    for B, P in (map(int, bp.split("x")) for bp in os.environ.get("VB_BATCH_AT", "").split(",") if bp):
+        gen(B, P, 4)
+        t1 = gen(B, P, 1)
+        res[f"decode_bs{B}_p{P}_tok_s"] = round(B * 128 / (gen(B, P, 129) - t1), 1)
+    print("VBENCH_RESULT " + json.dumps(res), flush=True)
+    sys.exit(0)
 LONG = min(7680, kw["max_model_len"] - 512)
 gen(1, 64, 16); gen(8, 512, 16); gen(1, LONG, 2)
-REPEATS = int(os.environ.get("VB_REPEATS", "1"))   # 3 from 2026-12-02 (a first timed decode could stall once)
 if REPEATS > 1:
     gen(1, 512, 257)                                  # a whole timed-length decode before any timing
-med = lambda v: sorted(v)[len(v) // 2]
 for P in (512, 2048, LONG):
     res[f"ttft_{P}_s"] = round(min(gen(1, P, 1) for _ in range(max(2, REPEATS))), 4)
 for P in (512, LONG):

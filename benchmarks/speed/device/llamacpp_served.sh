@@ -5,6 +5,8 @@
 #       llama-bench -p 512 -n 128 -r 3 -o jsonl                       -> $OUT/lcpp-bench.jsonl
 #       llama-server -ngl 99 -c 4096 (defaults otherwise) and served_bench.py -> $OUT/lcpp-served.jsonl
 #   llamacpp_served.sh par "shape recipe" ...   per file: llama-server -np 8 -c 8192, 4 and 8 requests at once
+#   LB_TAG=t LB_ARGS="..." [LB_ENV="VAR=1"] llamacpp_served.sh bench "shape recipe" ...
+#       per file: env $LB_ENV llama-bench $LB_ARGS -o jsonl -> $OUT/lcpp-bench.jsonl, case "t shape recipe"
 # The server's log and llama-bench's stderr go to $OUT/lcpp.log.
 set -u
 B=/tmp/lcpp/llama.cpp/build/bin
@@ -25,6 +27,11 @@ for cur in "$@"; do
   f=$W/${cur% *}-${cur#* }.gguf
   [ -f $f.ok ] || { echo "=== $cur: no file" >> $OUT/lcpp.log; continue; }
   echo "=== $mode $cur $(date +%T)" >> $OUT/lcpp.log
+  if [ $mode = bench ]; then
+    echo "\$ ${LB_ENV:-} llama-bench -m $f $LB_ARGS -o jsonl" >> $OUT/lcpp.log
+    env ${LB_ENV:-} $B/llama-bench -m $f $LB_ARGS -o jsonl 2>>$OUT/lcpp.log | sed "s|^|{\"case\": \"$LB_TAG $cur\", \"r\": |; s|$|}|" >> $OUT/lcpp-bench.jsonl
+    continue
+  fi
   if [ $mode = run ]; then
     echo "\$ llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl" >> $OUT/lcpp.log
     $B/llama-bench -m $f -p 512 -n 128 -r 3 -o jsonl 2>>$OUT/lcpp.log | sed "s|^|{\"case\": \"$cur\", \"r\": |; s|$|}|" >> $OUT/lcpp-bench.jsonl
