@@ -16,7 +16,7 @@ Long-context mode (the case's env VB_CONTEXTS="16384,65536", VB_BATCH_AT="8x1638
   ttft_P_s and decode_bs1_pP_tok_s (median of VB_REPEATS) for each P of VB_CONTEXTS; decode_bsB_pP_tok_s,
   B * 128 / (time(B x P prompt, 129 out) - time(B x P, 1 out)), for each BxP of VB_BATCH_AT.
 Writes WORKDIR/<case>.log and WORKDIR/results.jsonl (one line per case); with VB_OUT set, copies
-results.jsonl there and tars the logs there after each group.
+results.jsonl there and tars the logs there after each case.
 Usage: PYTHONPATH=/tmp/site python3 vbench.py WORKDIR CASES.json GROUP [GROUP ...]
 """
 import json, os, re, subprocess, sys, time
@@ -152,6 +152,15 @@ def run_group(out, cases, ids, env):
         with open(f"{out}/results.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
         print(json.dumps(rec), flush=True)
+        save(out)
+
+
+def save(out):
+    """Copy the results and logs to VB_OUT after every case: a call cut short still returns what it measured."""
+    dest = os.environ.get("VB_OUT")
+    if dest:
+        subprocess.run(["cp", f"{out}/results.jsonl", f"{dest}/vllm-results.jsonl"])
+        subprocess.run(f"tar czf {dest}/vllm-logs.tgz -C {out} $(cd {out} && ls *.log)", shell=True)
 
 
 def main():
@@ -160,15 +169,11 @@ def main():
     env = dict(os.environ, VLLM_NO_USAGE_STATS="1", DO_NOT_TRACK="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                VLLM_USE_FLASHINFER_SAMPLER="0", VLLM_LOGGING_LEVEL=os.environ.get("VLLM_LOGGING_LEVEL", "INFO"),
                PYTHONUNBUFFERED="1")
-    dest = os.environ.get("VB_OUT")
     for group in sys.argv[3:]:
         ids = [c for c in group.split("+") if c in cases]
         t = time.time()
         run_group(out, cases, ids, env)
         print(f"group {group} took {time.time() - t:.0f} s", flush=True)
-        if dest:
-            subprocess.run(["cp", f"{out}/results.jsonl", f"{dest}/vllm-results.jsonl"])
-            subprocess.run(f"tar czf {dest}/vllm-logs.tgz -C {out} $(cd {out} && ls *.log)", shell=True)
 
 
 if __name__ == "__main__":
