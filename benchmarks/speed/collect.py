@@ -52,6 +52,8 @@ ROLE = {
     # the KV cache rules the step; cap_kv had been fitted on contexts up to ~8K. One GQA model calibrates; a
     # second GQA shape and an MLA model are held out
     "llama31-8b-long": "calibration", "qwen3-8b-long": "held-out", "dsv2-lite-long": "held-out",
+    # the same machine right after, fixed before it ran: an fp8 KV cache and an MoE model at long context, held out
+    "llama31-8b-long-fp8kv": "held-out", "qwen3-30b-a3b-long": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
