@@ -54,6 +54,8 @@ ROLE = {
     "llama31-8b-long": "calibration", "qwen3-8b-long": "held-out", "dsv2-lite-long": "held-out",
     # the same machine right after, fixed before it ran: an fp8 KV cache and an MoE model at long context, held out
     "llama31-8b-long-fp8kv": "held-out", "qwen3-30b-a3b-long": "held-out",
+    # then, fixed before it ran: a 70B fp8 model at 32K-64K, held out (and llama.cpp "long llama-1b q4_0" below)
+    "llama31-70b-fp8-long": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -83,6 +85,7 @@ ROLE = {
     "graphs qwen3-8b q4_k_m": "held-out", "graphs qwen3-0.6b q8_0": "held-out",
     "eager qwen3-8b q4_k_m": "held-out", "eager qwen3-0.6b q8_0": "held-out",
     "long llama-8b q4_0": "calibration", "long qwen3-8b q4_k_m": "held-out",
+    "long llama-1b q4_0": "held-out",     # fixed before its own call, after the runs above
     "llama-1b q8_0": "calibration",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
