@@ -56,6 +56,10 @@ ROLE = {
     "llama31-8b-long-fp8kv": "held-out", "qwen3-30b-a3b-long": "held-out",
     # then, fixed before it ran: a 70B fp8 model at 32K-64K, held out (and llama.cpp "long llama-1b q4_0" below)
     "llama31-70b-fp8-long": "held-out",
+    # a second call, fixed before it ran: a second GQA model at long context (cap_kv rested on one) and an MLA
+    # model (Moonlight, 16 heads, past its 8K limit: VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, dummy weights), both calibration;
+    # dsv2-lite-long above stays held out (the same attention shape as Moonlight: a weak test of the MLA term)
+    "llama32-1b-long": "calibration", "moonlight-16b-a3b-long": "calibration",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -113,8 +117,15 @@ LCPP_RUNS = {
              "2026-12-02 host (Intel Xeon, 16 vCPU); the same file then served by llama-server"),
     "run4": ("lcpp-bench-run4.jsonl", "lcpp-run4.log", "-p 512 -n 128 -r 3 -o jsonl",
              "2026-12-02 host (Intel Xeon, 16 vCPU); the same file then served by llama-server"),
+    "run7": ("lcpp-bench-run7.jsonl", "lcpp-run7.log", "-p 512 -n 128 -r 3 -o jsonl",
+             "2026-12-02 host (Intel Xeon, 16 vCPU; host-run7-lscpu.txt)"),
+    "run8": ("lcpp-bench-run8.jsonl", "lcpp-run8.log", "", "the machine of run7, after two vLLM calls"),
 }
-SERVED_RUNS = ("run3", "run4", "run5")
+# run7/run8 llama-bench arguments by the case's tag (llamacpp_served.sh bench: LB_TAG, LB_ARGS, LB_ENV)
+TAG_ARGS = {"graphs": "-p 0 -n 128 -r 3 -o jsonl",
+            "eager": "-p 0 -n 128 -r 3 -o jsonl, GGML_CUDA_DISABLE_GRAPHS=1 in the environment",
+            "long": "-p 0 -n 128 -d 16384,65536 -r 2 -o jsonl (Qwen3-8B: -d 32768)"}
+SERVED_RUNS = ("run3", "run4", "run5", "run7")
 # llama-server's arguments and the planner flags they stand for, by the case's prefix in the served logs
 SERVER_ARGS = {"": ("-c 4096", {"ctx_size": 4096}), "par": ("-np 8 -c 8192", {"ctx_size": 8192, "parallel": 8}),
                "par32": ("-np 32 -c 16384", {"ctx_size": 16384, "parallel": 32})}
@@ -141,6 +152,7 @@ def vllm_rows() -> list[dict]:
         cid = r["case"]
         kw = r["kwargs"]
         if "decode_bs1_p512_tok_s" not in r:
+            rows += long_rows(r, cases)
             continue
         log = f"fixtures/logs/speed/vllm/{cid}.log"
         default_moe = "Using default MoE config" in open(os.path.join(ROOT, log), errors="replace").read()
@@ -164,6 +176,36 @@ def vllm_rows() -> list[dict]:
             elif metric == "aggregate" and default_moe:
                 row.update(role="excluded", note=DEFAULT_MOE)
             rows.append(row)
+    return rows
+
+
+def long_rows(r: dict, cases: dict) -> list[dict]:
+    """A long-context case (vbench.py VB_CONTEXTS): single-stream decode and time to first token at each
+    prompt length P, and B sequences of P tokens at once (decode_bsB_pP)."""
+    cid, kw, rows = r["case"], r["kwargs"], []
+    if "decode_bs1_p" not in "".join(r):
+        return rows
+    flags = {"max_model_len": kw["max_model_len"], "max_num_seqs": kw["max_num_seqs"]}
+    if kw.get("kv_cache_dtype"):
+        flags["kv_cache_dtype"] = kw["kv_cache_dtype"]
+    base = dict(role=ROLE[cid], engine="vllm", engine_version="0.26.0", gpu="H200 SXM", gpu_vram_gib="",
+                gpu_bandwidth_gbs="", model=cases[cid]["model"], file_type="", flags=json.dumps(flags),
+                source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
+                command=f"{VBENCH} case {cid} (VB_CONTEXTS, VB_BATCH_AT: vllm_cases.json)",
+                log=f"fixtures/logs/speed/vllm/{cid}.log", note=r.get("note", ""), harness="generate")
+    for k, val in r.items():
+        m = re.fullmatch(r"decode_bs(\d+)_p(\d+)_tok_s|ttft_(\d+)_s", k)
+        if not m:
+            continue
+        if m.group(3):
+            p = int(m.group(3))
+            pt = ("prefill", 1, 0, p, round(p / val, 1))
+        else:
+            b, p = int(m.group(1)), int(m.group(2))
+            pt = ("decode", 1, p + 128, 0, val) if b == 1 else ("aggregate", b, p + 64, 0, val)
+        metric, b, ctx, prompt, v = pt
+        rows.append(dict(base, id=f"vllm-h200-{cid}-{metric}-b{b}-c{ctx}-p{prompt}", metric=metric, batch=b,
+                         context=ctx, prompt=prompt, measured=v))
     return rows
 
 
@@ -227,11 +269,13 @@ def llamacpp_rows() -> list[dict]:
         for line in open(os.path.join(LOGS, "llamacpp", jsonl)):
             b = json.loads(line)
             case, r = b["case"], b["r"]
-            shape, ftype = case.split()
+            *tag, shape, ftype = case.split()
+            tag = tag[0] if tag else ""
             file_note = GGUF_FILE_NOTE.get(case, "") if run == "run1" else ""
             base = dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM",
                         gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
-                        flags=json.dumps({"ctx_size": 16384}), log=log, harness="bench",
+                        flags=json.dumps({"ctx_size": max(16384, r["n_depth"] + 1024)} | ({"enforce_eager": True} if tag == "eager" else {})),
+                        log=log, harness="bench",
                         source="device: one H200, llama.cpp 0c1e57098 (llama-cpp-python 0.3.36 sdist), CUDA sm_90, "
                                "random-weight GGUF of the real shapes (benchmarks/speed/make_gguf.py)",
                         note="; ".join(n for n in (run_note, file_note) if n))
@@ -241,8 +285,9 @@ def llamacpp_rows() -> list[dict]:
                 row = dict(base, metric="decode", batch=1, context=d + 64, prompt=0, measured=round(r["avg_ts"], 1))
             else:
                 row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1))
-            row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {args} ({test})"
-            row["id"] = f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + _run_suffix(run)
+            row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {TAG_ARGS[tag] if tag else args} ({test})"
+            row["id"] = (f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + (f"-{tag}" if tag else "")
+                         + _run_suffix(run))
             rows.append(row)
     rows += served_rows()
     for (logname, case, npl), per_b in batched.items():
