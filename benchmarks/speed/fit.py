@@ -26,12 +26,12 @@ from llmdoctor.plan import speed_params as SP  # noqa: E402
 
 WEIGHT = {"decode": 2.0, "aggregate": 1.0, "prefill": 1.0}
 BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "ETA_PEAK": (0.5, 0.97),
-          "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 20000), "cap_kv": (100, 20000),
+          "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000), "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
           "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
 
 
 def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str], hbm_formats: list[str],
-          moe_classes: list[str]) -> list[tuple]:
+          moe_classes: list[str], prefill_ctx: bool) -> list[tuple]:
     keys = [("t_fixed",), ("t_seq",), ("t_layer",), ("cap_kv",), ("eta_mm",), ("t_pf",)]
     # a kernel's ceiling only shows on HBM; a format seen only on slower memory informs the memory factor
     keys += [("cap_w", f) for f in hbm_formats]
@@ -42,7 +42,11 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
     keys += [("memory_class_factor", c) for c in classes if c not in ("hbm", "gddr")]
     keys += [("moe_class_factor", c) for c in moe_classes]
     if eager:
-        keys.append(("t_layer_eager",))
+        keys.append(("t_launch",) if "t_launch" in p else ("t_layer_eager",))
+    if prefill_ctx:
+        keys.append(("eta_attn",))
+    if "serial_share" in p:
+        keys.append(("serial_share",))
     if moe:
         keys += [("eta_moe",), ("pf_moe",), ("t_pf_moe",), ("t_layer_moe",)]
     keys += [("t_layer_fmt", f) for f in hbm_formats if f != p["default_format"]]
@@ -142,7 +146,10 @@ def fit_engine(engine: str, rows, p, extra_keys=(), cv_spread: bool = True):
     p.setdefault("moe_class_factor", {})
     for c in moe_classes:
         p["moe_class_factor"].setdefault(c, 1.0)
-    keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes) + list(extra_keys)
+    # attention's own prefill rate shows only where a prompt meets a long context (8K tokens or more)
+    prefill_ctx = any(r["metric"] == "prefill" and r["prompt"] / 2 + r["context"] >= 8192 for r in rows)
+    p.setdefault("eta_attn", 1.0)
+    keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes, prefill_ctx) + list(extra_keys)
     p.setdefault("t_layer_fmt", {})
     p.setdefault("t_layer_moe", 1e-5)
     if p.get("mv_batch"):
@@ -200,8 +207,10 @@ def _touches(k, r) -> bool:
         return x.memory_class == k[1]
     if k[0] in ("eta_moe", "pf_moe", "t_pf_moe", "t_layer_moe"):
         return bool(x.num_experts)
-    if k[0] == "t_layer_eager":
+    if k[0] in ("t_layer_eager", "t_launch"):
         return x.eager
+    if k[0] == "eta_attn":
+        return r["metric"] == "prefill"
     return True
 
 
@@ -237,14 +246,15 @@ def main():
     params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])
     params["llamacpp"]["spread"] = max(params["llamacpp"]["spread"], spread(ll + ll_served, params["llamacpp"]))
     fit_engine("vllm", vl, params["vllm"])
-    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (7 GGUF files, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; "
-                                   "llama-server on 4 of them) + public RTX 3090 and DGX Spark rows")
-    params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager) "
-                               "+ a public DGX Spark NVFP4 row")
+    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (8 GGUF files, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; "
+                                   "llama-server on 5 of them; depth to 64K; without CUDA graphs on 2) "
+                                   "+ public RTX 3090 and DGX Spark rows")
+    params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; "
+                               "two of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
     for p in params.values():
-        for k in ("t_fixed", "t_seq", "t_layer", "t_layer_eager", "t_pf"):
+        for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
-        for k in ("cap_kv", "eta_moe", "eta_mm", "pf_moe", "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
+        for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "cap_kv", "eta_moe", "eta_mm", "pf_moe", "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")
         for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf"):

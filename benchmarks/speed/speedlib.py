@@ -64,10 +64,13 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     flags = dict(row["flags"])
     if row["file_type"]:
         flags["quant"] = row["file_type"]
+    # llama.cpp run with GGML_CUDA_DISABLE_GRAPHS=1: what a card below cc 7.0 does, on this one
+    no_graphs = row["engine"] == "llamacpp" and flags.pop("enforce_eager", False)
     _, x = plan_capturing(target, model, PlanRequest(engine=row["engine"], flags=flags), verify=False)
     if x is None:
         raise RuntimeError(f"{row['id']}: the planner made no speed estimate")
     x.served = served
+    x.eager = x.eager or bool(no_graphs)
     _CACHE[key] = x
     return x
 

@@ -92,7 +92,8 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and experts else 0,
         active_params=(model.params_active or model.params_total or 0) / max(tp, 1),
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp, mla_materialized=True), compute_dtype=gemm,
-        flops=sm.gpu_flops(gpu, gemm), eager=eager, tp=tp, link=link, context=context,
+        flops=sm.gpu_flops(gpu, gemm), attn_flops=sm.gpu_flops(gpu, "bf16"), eager=eager, tp=tp, link=link,
+        context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context, notes=speculative_notes(drafter))
     return sm.estimate(x)
 
@@ -170,7 +171,8 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
     no_graphs = gpu is not None and getattr(gpu, "cc_major", None) is not None and gpu.cc_major < 7
     if no_graphs:
         notes.append(f"{gpu.name} (compute capability {gpu.cc_major}.{gpu.cc_minor}): llama.cpp captures no CUDA "
-                     "graphs below 7.0, every kernel is launched from the host; that cost per layer was not measured")
+                     "graphs below 7.0, every kernel is launched from the host: a step takes at least the host's launch time "
+                     "per layer (measured on an H200 host with graphs turned off), longer on a slower CPU")
     x = sm.SpeedInputs(
         engine="llamacpp", weight_format=fmt, bandwidth=bandwidth, memory_class=mclass,
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
@@ -179,7 +181,9 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and exp_b else 0,
         active_params=model.params_active or model.params_total or 0,
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,
-        flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None, eager=no_graphs, host_seconds=host_s, context=context,
+        flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None,
+        attn_flops=sm.gpu_flops(gpu, "fp16") if gpu is not None else None, eager=no_graphs, host_seconds=host_s,
+        context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context,
         notes=notes + [f"GGUF {file_type}: {fmt} kernels"] + speculative_notes(drafter)
         + (["--backend-sampling: sampling runs on the GPU, yet the server's host work per token is kept as "

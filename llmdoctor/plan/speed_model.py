@@ -2,11 +2,15 @@
 
 One decode step of B sequences at a per-sequence context C takes
 
-    t(B, C) = t_fixed + t_seq * B + layers * (t_layer [eager: t_layer_eager] + t_layer_fmt) + moe_layers * t_layer_moe
+    t(B, C) = max(h, g) + serial_share * min(h, g)   vLLM/SGLang: asynchronous scheduling, the host prepares
+                                  the next step while the GPU runs this one; llama.cpp: h(B) + g(B, C)
+                                  [llama.cpp without CUDA graphs: at least layers * t_launch]
             + t_serve * B                                                  llama.cpp: a server's host work per sequence
+            + tensor-parallel all-reduces + weights read from CPU memory
+    h(B)    = t_fixed + t_seq * B  [vLLM eager: + layers * t_layer_eager]  the host's work per step
+    g(B, C) = layers * (t_layer + t_layer_fmt) + moe_layers * t_layer_moe  the GPU's
             + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
             + B * (C * kv_per_token + 2 * state) / bw_kv                   KV read; recurrent state read and written
-            + tensor-parallel all-reduces + weights read from CPU memory
 
     1 / bw_w = 1 / (ETA_PEAK * memory_class_factor * peak bandwidth) + 1 / cap_w[format]
 
@@ -22,8 +26,9 @@ another; measured as llama-server against llama-bench on the same files (benchma
 calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C); aggregate tok/s at the
 planned concurrency B is B/t(B, C).
 
-Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active + attention) /
-(FLOPS * eta_pf[format] [* pf_moe]), weights / bw_w), FLOPS from the GPU table for the GEMM dtype.
+Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active / (FLOPS * eta_pf[format]
+[* pf_moe]) + attention / (FLOPS_16 * eta_attn)), weights / bw_w), FLOPS from the GPU table for the GEMM dtype; attention
+(growing with the context) runs in 16 bits whatever the weights' format, at a fraction eta_attn of that peak.
 
 The constants live in speed_params.py, fitted by benchmarks/speed/fit.py on the calibration rows of
 benchmarks/speed/runs.csv only; benchmarks/speed/check.py reports the error on the held-out rows
@@ -75,6 +80,7 @@ class SpeedInputs:
     attn_flops_per_ctx: float = 0.0           # attention FLOPs per token per token of context (4 x heads x head dim x layers)
     compute_dtype: str = "bf16"               # dtype the GEMMs run in (for FLOPs)
     flops: Optional[float] = None             # dense FLOP/s of that dtype (GPU table), None if unknown
+    attn_flops: Optional[float] = None        # dense 16-bit FLOP/s (GPU table): attention runs in the activations' dtype
     eager: bool = False                       # no CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph,
                                               # llama.cpp below compute capability 7.0)
     tp: int = 1
@@ -123,7 +129,19 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
         mem *= p["mmq_floor"]     # llama.cpp MMQ above 8: every weight read and dequantized per column tile
     comp = batch * 2 * x.active_params / (x.flops * p["eta_mm"]) if x.flops else 0.0
     kv = batch * (context * x.kv_bytes_per_token + 2 * x.state_bytes) / kv_bandwidth(x, p)
-    t = p["t_fixed"] + p["t_seq"] * batch + layer_seconds(x, p) + max(mem, comp) + kv + batch * serve_seconds(x, p)
+    host = p["t_fixed"] + p["t_seq"] * batch
+    if x.eager and p.get("t_layer_eager"):
+        host += x.num_layers * p["t_layer_eager"]      # vLLM eager: Python launches every layer's kernels
+    gpu = layer_seconds(x, p) + max(mem, comp) + kv
+    # vLLM 0.26 schedules asynchronously ("Asynchronous scheduling is enabled" in its log): the host prepares
+    # the next step while the GPU runs this one, so a step takes the longer of the two plus the share of the
+    # shorter that does not overlap (serial_share, fitted); llama.cpp: one after the other
+    t = max(host, gpu) + p.get("serial_share", 1.0) * min(host, gpu)
+    if x.eager and p.get("t_launch"):
+        # llama.cpp without CUDA graphs: the host launches each layer's kernels while the GPU runs the ones
+        # before, so a step takes the longer of the two (measured with GGML_CUDA_DISABLE_GRAPHS=1)
+        t = max(t, x.num_layers * p["t_launch"])
+    t += batch * serve_seconds(x, p)
     if x.tp > 1:
         t += 2 * x.num_layers * ALLREDUCE_SECONDS.get(x.link, ALLREDUCE_SECONDS["pcie"])
     return t + x.host_seconds
@@ -138,7 +156,7 @@ def serve_seconds(x: SpeedInputs, p: dict) -> float:
 def layer_seconds(x: SpeedInputs, p: dict) -> float:
     """Per-step cost of the layers beyond their bytes: kernel launches and small kernels (norms, rope,
     attention bookkeeping, router and top-k of MoE layers, activation quantization of W8A8/W4A16 paths)."""
-    base = max(p["t_layer_eager"], p["t_layer"]) if x.eager else p["t_layer"]     # never cheaper than graphs
+    base = p["t_layer"]
     extra = p.get("t_layer_fmt", {}).get(x.weight_format, p.get("t_layer_fmt", {}).get(FAMILY.get(x.weight_format, ""), 0.0))
     return x.num_layers * (base + extra) + x.moe_layers * p.get("t_layer_moe", 0.0)
 
@@ -150,7 +168,10 @@ def prefill_seconds(x: SpeedInputs, prompt: int, context: int = 0, p: Optional[d
         return None
     avg_ctx = context + prompt / 2
     rate = prefill_flops(x, p) * (p["pf_moe"] if x.expert_bytes else 1.0)
-    comp = prompt * (2 * x.active_params + x.attn_flops_per_ctx * avg_ctx) / rate
+    # attention runs in 16 bits whatever the weights' format, at its own fraction eta_attn of that peak (flash
+    # attention's softmax and causal masking); it rules long prompts
+    attn = x.attn_flops_per_ctx * avg_ctx / (p.get("eta_attn", 1.0) * (x.attn_flops or x.flops))
+    comp = prompt * (2 * x.active_params / rate + attn)
     mem = (x.dense_bytes + x.expert_bytes) / weight_bandwidth(x, p)
     return p["t_pf"] + (p.get("t_pf_moe", 0.0) if x.expert_bytes else 0.0) + max(comp, mem) + x.host_seconds
 
@@ -182,7 +203,8 @@ def _spread(x: SpeedInputs, p: dict) -> tuple[float, list[str]]:
         why.append(f"weight format {x.weight_format} not measured: the efficiency of {stand_in} assumed")
     if x.eager:
         u += SP.UNCALIBRATED["eager"]
-        why.append("no CUDA graphs on this GPU: kernel launches from the host, not measured"
+        why.append("no CUDA graphs on this GPU: every kernel is launched from the host, as fast as its CPU allows "
+                   "(measured on one host, a 16-core Intel Xeon VM)"
                    if x.engine in ("llamacpp", "ollama") else "eager mode is bound by the host CPU's Python speed")
     if x.host_seconds:
         u += SP.UNCALIBRATED["host"]
