@@ -26,7 +26,8 @@ from llmdoctor.plan import speed_params as SP  # noqa: E402
 
 WEIGHT = {"decode": 2.0, "aggregate": 1.0, "prefill": 1.0}
 BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "ETA_PEAK": (0.5, 0.97),
-          "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000), "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
+          "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000),
+          "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
           "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
 
 
@@ -254,7 +255,8 @@ def main():
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
-        for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "cap_kv", "eta_moe", "eta_mm", "pf_moe", "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
+        for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
+                  "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")
         for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf"):

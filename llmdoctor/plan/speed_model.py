@@ -239,8 +239,10 @@ def estimate(x: SpeedInputs) -> SpeedEstimate:
     bound = 1 / ((x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)
                   + x.context * x.kv_bytes_per_token) / x.bandwidth + x.host_seconds)
     ttft = prefill_seconds(x, x.prompt_tokens, 0, p)
-    notes.append(f"decode: {path}; one step = {p['t_fixed'] * 1e3:.2f} ms fixed + {x.num_layers:g} layers "
-                 f"{layer_seconds(x, p) * 1e3:.2f} ms + weights "
+    overlap = p.get("serial_share", 1.0) < 1.0
+    notes.append(f"decode: {path}; one step = {p['t_fixed'] * 1e3:.2f} ms of host work "
+                 + (f"(overlapping the GPU's but for {p['serial_share']:.0%} of the shorter) with " if overlap else "+ ")
+                 + f"{x.num_layers:g} layers {layer_seconds(x, p) * 1e3:.2f} ms + weights "
                  f"{(x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)) / 1e9:.2f} GB "
                  f"at {weight_bandwidth(x, p) / 1e9:.0f} of {x.bandwidth / 1e9:.0f} GB/s + KV of a {x.context}-token "
                  "context" + (f" + {serve_seconds(x, p) * 1e3:.2f} ms of the server's host work (sampling, slot loop)"

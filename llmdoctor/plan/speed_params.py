@@ -4,7 +4,9 @@ calibration rows of benchmarks/speed/runs.csv; do not edit by hand (re-run the f
 t_* in seconds; cap_w / cap_kv in GB/s: the decode kernels' own ceiling on streaming weights / KV (in
 series with ETA_PEAK x the GPU's peak bandwidth); eta_moe scales the routed experts' streaming rate;
 eta_mm and eta_pf are fractions of the GPU table's dense FLOPs for batched decode and prefill; pf_moe
-the prefill efficiency of MoE models relative to dense. `spread` is the 90th-percentile relative
+the prefill efficiency of MoE models relative to dense; eta_attn prefill attention's fraction of the 16-bit
+peak; serial_share the part of the shorter of host and GPU work a vLLM step does not overlap; t_launch
+llama.cpp's host launch time per layer without CUDA graphs. `spread` is the 90th-percentile relative
 error of single-stream decode on the calibration rows.
 """
 
