@@ -48,6 +48,8 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
         keys.append(("eta_attn",))
     if "serial_share" in p:
         keys.append(("serial_share",))
+    if "t_layer_seq" in p:
+        keys.append(("t_layer_seq",))
     if moe:
         keys += [("eta_moe",), ("pf_moe",), ("t_pf_moe",), ("t_layer_moe",)]
     keys += [("t_layer_fmt", f) for f in hbm_formats if f != p["default_format"]]
@@ -255,7 +257,7 @@ def main():
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
-        for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
+        for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
                   "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")

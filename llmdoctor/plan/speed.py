@@ -77,8 +77,9 @@ def layer_equivalents(model: ModelInfo) -> float:
 
 def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_bytes_per_token: float, *,
              dtype: str, context: int, concurrency: int, tp: int = 1, link: str = "pcie", eager: bool = False,
-             state_bytes: float = 0, drafter: str = "") -> SpeedEstimate:
-    """vLLM / SGLang: the expected-speed record (speed_model.py) for safetensors checkpoints."""
+             state_bytes: float = 0, drafter: str = "", max_context: int = 0) -> SpeedEstimate:
+    """vLLM / SGLang: the expected-speed record (speed_model.py) for safetensors checkpoints (the figures at
+    `context`; `max_context`, the longest the plan allows, for what holds only further out)."""
     from llmdoctor.plan import speed_model as sm
     fmt, gemm = sm.hf_weight_format(model, dtype)
     dense, experts = sm.split_weights(model, read_bytes_per_rank)
@@ -94,8 +95,19 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp, mla_materialized=True), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm), attn_flops=sm.gpu_flops(gpu, "bf16"), eager=eager, tp=tp, link=link,
         context=context,
-        concurrency=max(int(concurrency), 1), prompt_tokens=context, notes=speculative_notes(drafter))
+        concurrency=max(int(concurrency), 1), prompt_tokens=context,
+        notes=speculative_notes(drafter) + mla_long_context_notes(model, max(context, max_context)))
     return sm.estimate(x)
+
+
+def mla_long_context_notes(model: ModelInfo, context: int) -> list[str]:
+    """MLA's latent KV is read far slower than GQA's (vLLM 0.26, H200, DeepSeek-V2-Lite: ~1.5 against ~4.3 TB/s),
+    which the model does not have: at long contexts the decode figure is high (benchmarks/speed, held out)."""
+    if not model.spec.mla_layers or context < 32768:
+        return []
+    return [f"MLA at a long context (up to {context} tokens here): its latent KV is read about 3x slower than "
+            "GQA's KV, which the speed model does not have; on vLLM 0.26 (H200, DeepSeek-V2-Lite) decode at 64K-123K "
+            "tokens ran 24-33 % below the model's figure for that context"]
 
 
 def speculative_notes(drafter: str) -> list[str]:

@@ -8,7 +8,7 @@ One decode step of B sequences at a per-sequence context C takes
             + t_serve * B                                                  llama.cpp: a server's host work per sequence
             + tensor-parallel all-reduces + weights read from CPU memory
     h(B)    = t_fixed + t_seq * B  [vLLM eager: + layers * t_layer_eager]  the host's work per step
-    g(B, C) = layers * (t_layer + t_layer_fmt) + moe_layers * t_layer_moe  the GPU's
+    g(B, C) = layers * (t_layer + t_layer_fmt + B * t_layer_seq) + moe_layers * t_layer_moe  the GPU's
             + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
             + B * (C * kv_per_token + 2 * state) / bw_kv                   KV read; recurrent state read and written
 
@@ -132,7 +132,8 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
     host = p["t_fixed"] + p["t_seq"] * batch
     if x.eager and p.get("t_layer_eager"):
         host += x.num_layers * p["t_layer_eager"]      # vLLM eager: Python launches every layer's kernels
-    gpu = layer_seconds(x, p) + max(mem, comp) + kv
+    # per layer and sequence (vLLM): norms, rope, q/k norms and attention bookkeeping grow with the batch's tokens
+    gpu = layer_seconds(x, p) + x.num_layers * batch * p.get("t_layer_seq", 0.0) + max(mem, comp) + kv
     # vLLM 0.26 schedules asynchronously ("Asynchronous scheduling is enabled" in its log): the host prepares
     # the next step while the GPU runs this one, so a step takes the longer of the two plus the share of the
     # shorter that does not overlap (serial_share, fitted); llama.cpp: one after the other

@@ -5,36 +5,38 @@ t_* in seconds; cap_w / cap_kv in GB/s: the decode kernels' own ceiling on strea
 series with ETA_PEAK x the GPU's peak bandwidth); eta_moe scales the routed experts' streaming rate;
 eta_mm and eta_pf are fractions of the GPU table's dense FLOPs for batched decode and prefill; pf_moe
 the prefill efficiency of MoE models relative to dense; eta_attn prefill attention's fraction of the 16-bit
-peak; serial_share the part of the shorter of host and GPU work a vLLM step does not overlap; t_launch
+peak; serial_share the part of the shorter of host and GPU work a vLLM step does not overlap; t_layer_seq
+vLLM's cost per layer per sequence of a batch; t_launch
 llama.cpp's host launch time per layer without CUDA graphs. `spread` is the 90th-percentile relative
 error of single-stream decode on the calibration rows.
 """
 
 PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; two of them '
                    'at 16K-123K tokens) + a public DGX Spark NVFP4 row',
-          't_fixed': 0.001493,
-          't_seq': 1.235e-05,
-          't_layer': 1.591e-11,
-          't_layer_eager': 0.0004416,
-          'cap_w': {'bf16': 19100.0, 'fp8': 12110.0, 'int4': 100000.0},
+          't_fixed': 0.001512,
+          't_seq': 7.37e-06,
+          't_layer': 4.112e-12,
+          't_layer_eager': 0.0004428,
+          'cap_w': {'bf16': 22010.0, 'fp8': 12830.0, 'int4': 100000.0},
           'default_format': 'bf16',
           'eta_moe': 1.0,
           'cap_kv': 100000.0,
-          'eta_mm': 0.1788,
-          'eta_pf': {'bf16': 0.9445, 'fp8': 0.714, 'int4': 0.6702, 'fp4': 0.9445},
-          'memory_class_factor': {'lpddr': 0.6267, 'hbm': 1.0, 'gddr': 1.0},
-          't_pf_moe': 0.04194,
+          'eta_mm': 0.2082,
+          'eta_pf': {'bf16': 0.945, 'fp8': 0.714, 'int4': 0.6703, 'fp4': 0.9445},
+          'memory_class_factor': {'lpddr': 0.6265, 'hbm': 1.0, 'gddr': 1.0},
+          't_pf_moe': 0.0421,
           'mv_batch': 0.0,
           'pf_moe': 1.0,
-          't_pf': 0.009881,
-          'spread': 0.194,
+          't_pf': 0.009884,
+          'spread': 0.262,
           'calibrated_formats': ['bf16', 'fp4', 'fp8', 'int4'],
           'memory_classes': ['gddr', 'hbm', 'lpddr'],
-          't_layer_fmt': {'fp8': 1e-07, 'int4': 7.109e-05},
-          't_layer_moe': 3.864e-05,
+          't_layer_fmt': {'fp8': 1e-07, 'int4': 6.941e-05},
+          't_layer_moe': 3.884e-05,
           'moe_class_factor': {},
-          'eta_attn': 0.5145,
-          'serial_share': 0.5226},
+          'eta_attn': 0.5144,
+          'serial_share': 0.5181,
+          't_layer_seq': 5.711e-07},
  'llamacpp': {'basis': 'llama.cpp 0c1e57098 on one H200 (8 GGUF files, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; '
                        'llama-server on 5 of them; depth to 64K; without CUDA graphs on 2) + public RTX 3090 '
                        'and DGX Spark rows',

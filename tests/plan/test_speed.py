@@ -60,10 +60,6 @@ KNOWN_POINT_MISSES = {
         "vllm-h200-gemma3-1b-aggregate-b64-c576-p0",    # groups, a 262k vocabulary) not modelled; four runs agree
         # llama-server, 32 requests at once: the host's work per sequence rises from ~0.4 ms (up to 16) to ~0.64 ms
         "llamacpp-h200-llama-1b-q4_0-served-aggregate-b32", "llamacpp-h200-qwen3-8b-q4_k_m-served-aggregate-b32",
-        # batch 32-64 (+35..+51 %; +3..+20 % before this session's refit): host and GPU overlap by one fitted share
-        # (serial_share), fitted where the host hides behind the GPU; 64 sequences of a 0.6-1.7B model overlap less
-        "vllm-h200-qwen3-0.6b-aggregate-b64-c576-p0", "vllm-h200-qwen3-1.7b-aggregate-b64-c576-p0",
-        "vllm-h200-qwen3-32b-fp8-aggregate-b32-c576-p0",
         "vllm-h200-dsv2-lite-long-aggregate-b8-c16448-p0",   # -34 %: MLA + MoE at 8 x 16K, see the decode misses
     },
     "prefill": {
@@ -404,3 +400,12 @@ def test_vllm_hides_its_host_work_behind_the_gpu_in_part():
     kv_ms = (123008 - 16512) * x.kv_bytes_per_token / sm.kv_bandwidth(x, p)
     grown = sm.step_seconds(x, 1, 123008) - sm.step_seconds(x, 1, 16512)
     assert grown < kv_ms and sm.step_seconds(x, 1, 16512) < host + (sm.step_seconds(x, 1, 16512) - host) * 2
+
+
+def test_an_mla_plan_at_a_long_context_says_its_decode_figure_is_high():
+    """Held-out DeepSeek-V2-Lite ran 24-33 % below the figure at 64K-123K tokens (MLA KV reads are not modelled
+    apart from GQA's): a plan at such a context says so; a short one and a GQA model do not."""
+    said = lambda plan: any(a.startswith("MLA at a long context") for a in plan.speed.assumptions)
+    assert said(_plan("benchmarks/speed/models/dsv2-lite", flags={"max_model_len": 65536}))
+    assert not said(_plan("benchmarks/speed/models/dsv2-lite", flags={"max_model_len": 8192}))
+    assert not said(_plan("benchmarks/speed/models/llama31-8b", flags={"max_model_len": 65536}))

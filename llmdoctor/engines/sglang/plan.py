@@ -251,7 +251,7 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     speed = hf_speed("sglang", model, gpu0, active / tp, bytes_per_token, dtype=dtype, context=sctx,
                      concurrency=min(max_running, max(tokens // max(sctx, 1), 1)), tp=tp,
                      eager=bool(f.get("disable_cuda_graph")), state_bytes=cells["state"] or 0,
-                     drafter=str(spec_algo) if spec_algo else "")
+                     drafter=str(spec_algo) if spec_algo else "", max_context=context_len)
     kv_alloc = int(tokens * cell) + mamba_pool
     gpu_mem = [GpuMemory(index=g.index, total_bytes=cuda_total_bytes(g) or 0, weights_bytes=weights,
                          kv_cache_bytes=kv_alloc, runtime_overhead_bytes=CONTEXT_OVERHEAD,

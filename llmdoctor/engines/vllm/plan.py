@@ -233,7 +233,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     conc = min(int(s["max_num_seqs"]), max(kv.tokens // max(ctx, 1), 1)) if kv.tokens else 1
     speed = hf_speed("vllm", model, gpu0, active / tp, kv.bytes_per_token, dtype=dtype, context=ctx, concurrency=conc,
                      tp=tp, link=link, eager=eager, state_bytes=kv.state_bytes_per_sequence or 0,
-                     drafter=f"{method}, {num_spec} tokens" if method else "")
+                     drafter=f"{method}, {num_spec} tokens" if method else "", max_context=M)
 
     gpu_mem = []
     for g in used:
