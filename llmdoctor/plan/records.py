@@ -182,6 +182,10 @@ class SpeedEstimate:
     decode_high: Optional[float] = None
     decode_upper_bound: Optional[float] = None      # bandwidth roofline: bytes read per token / peak bandwidth
     context: int = 0                                # tokens of context per sequence the decode figures are for
+    max_context: int = 0                            # the longest context a sequence may reach in this plan
+    decode_at_max_tokens_per_s: Optional[float] = None   # one stream at max_context (KV reads grow with it)
+    decode_at_max_low: Optional[float] = None
+    decode_at_max_high: Optional[float] = None
     concurrency: int = 1                            # sequences the plan lets run at once at that context
     aggregate_tokens_per_s: Optional[float] = None  # all sequences together at `concurrency`
     aggregate_low: Optional[float] = None

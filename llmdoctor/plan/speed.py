@@ -95,7 +95,7 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp, mla_materialized=True), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm), attn_flops=sm.gpu_flops(gpu, "bf16"), eager=eager, tp=tp, link=link,
         context=context,
-        concurrency=max(int(concurrency), 1), prompt_tokens=context,
+        concurrency=max(int(concurrency), 1), prompt_tokens=context, max_context=max_context,
         notes=speculative_notes(drafter) + mla_long_context_notes(model, max(context, max_context)))
     return sm.estimate(x)
 
@@ -130,7 +130,8 @@ def gguf_format(file_type: str) -> str:
 
 def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
                context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
-               state_bytes: float = 0, drafter: str = "", backend_sampling: bool = False) -> SpeedEstimate:
+               state_bytes: float = 0, drafter: str = "", backend_sampling: bool = False,
+               max_context: int = 0) -> SpeedEstimate:
     """llama.cpp / Ollama: the expected-speed record for a GGUF placed on the devices (layer split runs the
     devices one after another, so their times add; routed experts not picked are not read)."""
     from llmdoctor.plan import speed_model as sm
@@ -196,7 +197,7 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         flops=sm.gpu_flops(gpu, gemm) if gpu is not None else None,
         attn_flops=sm.gpu_flops(gpu, "fp16") if gpu is not None else None, eager=no_graphs, host_seconds=host_s,
         context=context,
-        concurrency=max(int(concurrency), 1), prompt_tokens=context,
+        concurrency=max(int(concurrency), 1), prompt_tokens=context, max_context=max_context,
         notes=notes + [f"GGUF {file_type}: {fmt} kernels"] + speculative_notes(drafter)
         + (["--backend-sampling: sampling runs on the GPU, yet the server's host work per token is kept as "
             "measured with host sampling (how much backend sampling saves was not measured)"] if backend_sampling else []))

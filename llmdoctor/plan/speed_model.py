@@ -88,6 +88,7 @@ class SpeedInputs:
     host_seconds: float = 0.0                 # per token: weights read from CPU memory (llama.cpp offload)
     served: bool = True                       # a server's figures (llama.cpp: t_serve); False: a benchmark's bare decode
     context: int = 4096                       # context at which the single-stream figure is quoted
+    max_context: int = 0                      # the longest context a sequence may reach (a second figure there)
     concurrency: int = 1                      # sequences the plan lets run at once at that context
     prompt_tokens: int = 4096                 # prompt for the time-to-first-token figure
     notes: list[str] = field(default_factory=list)
@@ -232,6 +233,7 @@ def estimate(x: SpeedInputs) -> SpeedEstimate:
     lo, hi = 1 / (1 + u), 1 + u
     t1 = step_seconds(x, 1, x.context, p)
     one = 1 / t1
+    far = 1 / step_seconds(x, 1, x.max_context, p) if x.max_context > x.context else None
     b = max(int(x.concurrency), 1)
     agg = b / step_seconds(x, b, x.context, p)
     ua = u + (SP.UNCALIBRATED["batch"] if b > SP.MAX_MEASURED_BATCH else 0.0)
@@ -258,7 +260,9 @@ def estimate(x: SpeedInputs) -> SpeedEstimate:
     r = lambda v: round(v, 1)
     return SpeedEstimate(
         decode_tokens_per_s=r(one), decode_low=r(one * lo), decode_high=r(one * hi),
-        decode_upper_bound=r(bound), context=x.context,
+        decode_upper_bound=r(bound), context=x.context, max_context=max(x.max_context, x.context),
+        decode_at_max_tokens_per_s=r(far) if far else None, decode_at_max_low=r(far * lo) if far else None,
+        decode_at_max_high=r(far * hi) if far else None,
         concurrency=b, aggregate_tokens_per_s=r(agg), aggregate_low=r(agg / (1 + ua)), aggregate_high=r(agg * (1 + ua)),
         prompt_tokens=x.prompt_tokens,
         prefill_tokens_per_s=r(x.prompt_tokens / ttft) if ttft else None,

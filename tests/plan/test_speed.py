@@ -409,3 +409,20 @@ def test_an_mla_plan_at_a_long_context_says_its_decode_figure_is_high():
     assert said(_plan("benchmarks/speed/models/dsv2-lite", flags={"max_model_len": 65536}))
     assert not said(_plan("benchmarks/speed/models/dsv2-lite", flags={"max_model_len": 8192}))
     assert not said(_plan("benchmarks/speed/models/llama31-8b", flags={"max_model_len": 65536}))
+
+
+def test_a_plan_quotes_decode_at_its_longest_context_too(runs):
+    """Reading the KV cache slows each step as the context grows: a plan allowing 131K tokens quotes one stream
+    there as well (vLLM, H200, Llama-3.1-8B: 116.4 tok/s measured at 123K, a calibration run), and a plan whose
+    longest context is the quoted one carries no second figure."""
+    long = _plan("benchmarks/speed/models/llama31-8b", flags={"max_model_len": 131072}).speed
+    assert long.max_context == 131072 and long.context == 4096
+    assert long.decode_at_max_low < long.decode_at_max_tokens_per_s < long.decode_at_max_high
+    assert long.decode_at_max_tokens_per_s < 0.7 * long.decode_tokens_per_s
+    measured = {r["id"]: r["measured"] for r in runs}["vllm-h200-llama31-8b-long-decode-b1-c123008-p0"]
+    assert long.decode_at_max_low < measured < long.decode_at_max_high
+    short = _plan("benchmarks/speed/models/llama31-8b", flags={"max_model_len": 4096}).speed
+    assert short.decode_at_max_tokens_per_s is None and short.max_context == 4096
+    gguf = _plan("fixtures/models/meta-llama--Llama-3.1-8B", engine="llamacpp",
+                 flags={"quant": "Q4_K_M", "ctx_size": 65536}).speed
+    assert gguf.max_context == 65536 and gguf.decode_at_max_tokens_per_s < gguf.decode_tokens_per_s

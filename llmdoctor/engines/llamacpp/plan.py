@@ -123,7 +123,7 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
                        concurrency=min(ev.cells.n_seq_max, ev.cells.n_ctx // max(sctx, 1)) if sctx else 1,
                        state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows),
                        drafter=f"draft model {request.draft.path}" if request.draft is not None else "",
-                       backend_sampling=bool(flags.get("backend_sampling")))
+                       backend_sampling=bool(flags.get("backend_sampling")), max_context=n_ctx_seq or 0)
     decode = speed.decode_tokens_per_s
     command = _command(request, model, settings, flags, recs)
     details = LlamacppKv(
