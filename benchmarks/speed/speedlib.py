@@ -58,7 +58,8 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     from llmdoctor.checkpoint import read_model
     from llmdoctor.plan import target_what_if
     from llmdoctor.plan.records import PlanRequest
-    target = target_what_if(row["gpu"], float(row["gpu_vram_gib"]) if row["gpu_vram_gib"] else None, 1,
+    gpus = int(row["flags"].get("tensor_parallel_size") or row["flags"].get("tp_size") or 1)   # a TP run's GPUs
+    target = target_what_if(row["gpu"], float(row["gpu_vram_gib"]) if row["gpu_vram_gib"] else None, gpus,
                             bandwidth_gbs=float(row["gpu_bandwidth_gbs"]) if row["gpu_bandwidth_gbs"] else None)
     model = read_model(os.path.join(ROOT, row["model"]))
     flags = dict(row["flags"])

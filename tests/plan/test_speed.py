@@ -389,17 +389,19 @@ def test_prefill_attention_runs_in_16_bits_whatever_the_weights():
     assert sm.prefill_seconds(dataclasses.replace(x, attn_flops=1.98e15), 65536) < sm.prefill_seconds(x, 65536)
 
 
-def test_vllm_hides_its_host_work_behind_the_gpu_in_part():
+def test_vllm_hides_its_host_work_behind_the_gpu_in_part(runs):
     """vLLM 0.26 schedules asynchronously: a step is the longer of host and GPU work plus a fitted share of the
-    shorter, so a model whose GPU work is small is bound by the host (Llama-3.2-1B: 524, 491, 466 tok/s at
-    16K, 64K, 123K tokens, where the KV alone grows 0.9 ms a step)."""
+    shorter. Llama-3.2-1B (calibration runs) decoded at 524, 491, 466 tok/s at 16K, 64K, 123K tokens, although
+    its KV read grows ~0.9 ms a step over that span: the host's work hides it. The sum of both, with the same
+    constants, would be 30 % slow at 123K."""
     p = SP.PARAMS["vllm"]
     assert 0.0 < p["serial_share"] < 1.0
     x = _h200_inputs("benchmarks/speed/models/llama32-1b", flags={"max_model_len": 131072})
-    host = p["t_fixed"] + p["t_seq"]
-    kv_ms = (123008 - 16512) * x.kv_bytes_per_token / sm.kv_bandwidth(x, p)
-    grown = sm.step_seconds(x, 1, 123008) - sm.step_seconds(x, 1, 16512)
-    assert grown < kv_ms and sm.step_seconds(x, 1, 16512) < host + (sm.step_seconds(x, 1, 16512) - host) * 2
+    measured = {r["id"]: r["measured"] for r in runs}["vllm-h200-llama32-1b-long-decode-b1-c123008-p0"]
+    overlapped = 1 / sm.step_seconds(x, 1, 123008, p)
+    summed = 1 / sm.step_seconds(x, 1, 123008, dict(p, serial_share=1.0))
+    assert overlapped == pytest.approx(measured, rel=0.15)
+    assert summed < 0.8 * measured
 
 
 def test_an_mla_plan_at_a_long_context_says_its_decode_figure_is_high():
