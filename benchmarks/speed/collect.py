@@ -48,7 +48,7 @@ ROLE = {
     "qwen3-8b-r2": "held-out", "llama31-8b-r2": "calibration", "moonlight-16b-a3b-r2": "held-out",
     # VB_REPEATS=3 (a warm decode first, then the median of three), each alone; fixed before the run
     "qwen3-0.6b-r4": "held-out", "qwen3-1.7b-r2": "held-out", "gemma3-1b-r3": "held-out", "llama32-1b-r4": "calibration",
-    # 2026-12-02 (third), fixed before the run: decode at 16K-123K tokens of context (VB_CONTEXTS), where reading
+    # 2026-12-02 (fifth session), fixed before the run: decode at 16K-123K tokens of context (VB_CONTEXTS), where reading
     # the KV cache rules the step; cap_kv had been fitted on contexts up to ~8K. One GQA model calibrates; a
     # second GQA shape and an MLA model are held out
     "llama31-8b-long": "calibration", "qwen3-8b-long": "held-out", "dsv2-lite-long": "held-out",
@@ -183,7 +183,7 @@ def long_rows(r: dict, cases: dict) -> list[dict]:
     """A long-context case (vbench.py VB_CONTEXTS): single-stream decode and time to first token at each
     prompt length P, and B sequences of P tokens at once (decode_bsB_pP)."""
     cid, kw, rows = r["case"], r["kwargs"], []
-    if "decode_bs1_p" not in "".join(r):
+    if not any(k.startswith("decode_bs1_p") for k in r):      # the case measured nothing (its note says why)
         return rows
     flags = {"max_model_len": kw["max_model_len"], "max_num_seqs": kw["max_num_seqs"]}
     if kw.get("kv_cache_dtype"):
@@ -274,7 +274,8 @@ def llamacpp_rows() -> list[dict]:
             file_note = GGUF_FILE_NOTE.get(case, "") if run == "run1" else ""
             base = dict(role=ROLE[case], engine="llamacpp", engine_version="0c1e57098", gpu="H200 SXM",
                         gpu_vram_gib="", gpu_bandwidth_gbs="", model=_model(GGUF_MODEL[shape]), file_type=ftype.upper(),
-                        flags=json.dumps({"ctx_size": max(16384, r["n_depth"] + 1024)} | ({"enforce_eager": True} if tag == "eager" else {})),
+                        flags=json.dumps({"ctx_size": max(16384, r["n_depth"] + 1024)}
+                                         | ({"enforce_eager": True} if tag == "eager" else {})),
                         log=log, harness="bench",
                         source="device: one H200, llama.cpp 0c1e57098 (llama-cpp-python 0.3.36 sdist), CUDA sm_90, "
                                "random-weight GGUF of the real shapes (benchmarks/speed/make_gguf.py)",
