@@ -164,4 +164,11 @@ def what_if_gpu(row: GpuRow, index: int, vram_gib: Optional[float] = None,
     if gen:
         gpu.pcie.gen_current = gpu.pcie.gen_max = int(gen.group(1))
     gpu.nvlink.supported = "nvlink" in row.bus.lower()
+    nvl = re.search(r"NVLink (\d)", row.bus)
+    if nvl and (row.bus.startswith(("SXM", "HGX")) or "NVL72" in row.name):
+        # an SXM module sits on a board (HGX/DGX, NVL72) whose NVLink is wired: all its links are up (NVIDIA
+        # datasheets: V100 6, A100 12, H100/H200/H20 and Blackwell 18, the export parts A800/H800 8); PCIe
+        # cards with an optional bridge (H100 NVL, A100 PCIe) are left on PCIe
+        gpu.nvlink.version = f"{nvl.group(1)}.0"
+        gpu.nvlink.active_links = 8 if re.search(r"[AH]800", row.name) else {"2": 6, "3": 12}.get(nvl.group(1), 18)
     return gpu

@@ -12,9 +12,12 @@ from typing import Optional
 
 from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.plan.records import SpeedEstimate
+from llmdoctor.plan.speed_model import ALLREDUCE_SECONDS   # one all-reduce's latency (assumed)
 
-# One all-reduce of a token's hidden state: latency-bound. Assumed, not measured here.
-ALLREDUCE_SECONDS = {"nvlink": 8e-6, "pcie": 25e-6, "none": 0.0}
+
+def tp_link(gpus) -> str:
+    """What tensor parallel's all-reduces run over: NVLink where a GPU has active links, else PCIe."""
+    return "nvlink" if any(getattr(g.nvlink, "active_links", 0) for g in gpus) else "pcie"
 
 
 @dataclass

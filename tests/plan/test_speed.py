@@ -428,3 +428,16 @@ def test_a_plan_quotes_decode_at_its_longest_context_too(runs):
     gguf = _plan("fixtures/models/meta-llama--Llama-3.1-8B", engine="llamacpp",
                  flags={"quant": "Q4_K_M", "ctx_size": 65536}).speed
     assert gguf.max_context == 65536 and gguf.decode_at_max_tokens_per_s < gguf.decode_tokens_per_s
+
+
+@pytest.mark.parametrize("gpu,engine,flags,link", [
+    ("H100 SXM5", "vllm", {"tensor_parallel_size": 4}, "nvlink"), ("H100 SXM5", "sglang", {"tp_size": 4}, "nvlink"),
+    ("B200", "vllm", {"tensor_parallel_size": 4}, "nvlink"), ("H100 PCIe", "vllm", {"tensor_parallel_size": 4}, "pcie"),
+    ("H100 NVL", "sglang", {"tp_size": 4}, "pcie")])
+def test_tensor_parallel_on_an_sxm_board_runs_over_nvlink(gpu, engine, flags, link):
+    """A what-if SXM machine is an HGX/DGX board whose NVLink is wired; bridged PCIe cards stay on PCIe. SGLang's
+    plan asks the same question as vLLM's (it used to assume PCIe everywhere)."""
+    _, x = L.plan_capturing(target_what_if(gpu, None, 4),
+                            read_model(os.path.join(ROOT, "fixtures/models/meta-llama--Llama-3.1-70B")),
+                            PlanRequest(engine=engine, flags=flags), verify=False)
+    assert x.tp == 4 and x.link == link

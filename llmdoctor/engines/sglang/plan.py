@@ -18,7 +18,7 @@ from llmdoctor.engines.sglang.versions import has
 from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, parallel_sizes,
                                    resolve_version)
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
-from llmdoctor.plan.speed import active_weight_bytes, hf_speed
+from llmdoctor.plan.speed import active_weight_bytes, hf_speed, tp_link
 from llmdoctor.plan.weights import rank_weights
 
 CONTEXT_OVERHEAD = int(0.6 * GIB)    # CUDA context + NCCL before the "pre model load" snapshot (assumed)
@@ -249,7 +249,7 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     active = active_weight_bytes(model) * (rw.bytes_total / max(model.weight_bytes or rw.bytes_total, 1))
     sctx = min(context_len, 4096)
     speed = hf_speed("sglang", model, gpu0, active / tp, bytes_per_token, dtype=dtype, context=sctx,
-                     concurrency=min(max_running, max(tokens // max(sctx, 1), 1)), tp=tp,
+                     concurrency=min(max_running, max(tokens // max(sctx, 1), 1)), tp=tp, link=tp_link(used),
                      eager=bool(f.get("disable_cuda_graph")), state_bytes=cells["state"] or 0,
                      drafter=str(spec_algo) if spec_algo else "", max_context=context_len)
     kv_alloc = int(tokens * cell) + mamba_pool

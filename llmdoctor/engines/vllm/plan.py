@@ -19,7 +19,7 @@ from llmdoctor.engines.vllm.versions import has
 from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_total_bytes, parallel_sizes,
                                    resolve_version)
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SpeculativePlan, Target, VllmKv, VllmMemory, WeightsPlan
-from llmdoctor.plan.speed import active_weight_bytes, hf_speed
+from llmdoctor.plan.speed import active_weight_bytes, hf_speed, tp_link
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
 from llmdoctor.engines.vllm.loads import (draft_weight_bytes, eagle_drafter_params, loads_drafter,
                                          machete_layer_scale, modelopt_head_scale, mxfp4_expert_scale,
@@ -227,7 +227,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                         f"{available / GIB:.2f} GiB available; the largest max_model_len that fits is "
                         f"{kv.estimated_max_model_len}")
 
-    link = "nvlink" if any(getattr(g.nvlink, "active_links", 0) for g in used) else "pcie"
+    link = tp_link(used)
     active = active_weight_bytes(model) * (rw.bytes_total / max(model.weight_bytes or rw.bytes_total, 1))
     ctx = min(M, 4096)
     conc = min(int(s["max_num_seqs"]), max(kv.tokens // max(ctx, 1), 1)) if kv.tokens else 1
