@@ -187,8 +187,8 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
     no_graphs = gpu is not None and getattr(gpu, "cc_major", None) is not None and gpu.cc_major < 7
     if no_graphs:
         notes.append(f"{gpu.name} (compute capability {gpu.cc_major}.{gpu.cc_minor}): llama.cpp captures no CUDA "
-                     "graphs below 7.0, every kernel is launched from the host: a step takes at least the host's launch time "
-                     "per layer (measured on an H200 host with graphs turned off), longer on a slower CPU")
+                     "graphs below 7.0, every kernel is launched from the host: a step takes at least the host's "
+                     "launch time per layer (measured on an H200 host with graphs turned off), longer on a slower CPU")
     x = sm.SpeedInputs(
         engine="llamacpp", weight_format=fmt, bandwidth=bandwidth, memory_class=mclass,
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,

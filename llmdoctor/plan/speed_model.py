@@ -27,8 +27,9 @@ calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C)
 planned concurrency B is B/t(B, C).
 
 Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active / (FLOPS * eta_pf[format]
-[* pf_moe]) + attention / (FLOPS_16 * eta_attn)), weights / bw_w), FLOPS from the GPU table for the GEMM dtype; attention
-(growing with the context) runs in 16 bits whatever the weights' format, at a fraction eta_attn of that peak.
+[* pf_moe]) + attention / (FLOPS_16 * eta_attn)), weights / bw_w), FLOPS from the GPU table for the GEMM
+dtype; attention (growing with the context) runs in 16 bits whatever the weights' format, at a fraction
+eta_attn of that peak.
 
 The constants live in speed_params.py, fitted by benchmarks/speed/fit.py on the calibration rows of
 benchmarks/speed/runs.csv only; benchmarks/speed/check.py reports the error on the held-out rows
@@ -81,7 +82,7 @@ class SpeedInputs:
     attn_flops_per_ctx: float = 0.0           # attention FLOPs per token per token of context (4 x heads x head dim x layers)
     compute_dtype: str = "bf16"               # dtype the GEMMs run in (for FLOPs)
     flops: Optional[float] = None             # dense FLOP/s of that dtype (GPU table), None if unknown
-    attn_flops: Optional[float] = None        # dense 16-bit FLOP/s (GPU table): attention runs in the activations' dtype
+    attn_flops: Optional[float] = None        # dense 16-bit FLOP/s (GPU table): attention runs in 16 bits
     eager: bool = False                       # no CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph,
                                               # llama.cpp below compute capability 7.0)
     tp: int = 1
@@ -243,9 +244,9 @@ def estimate(x: SpeedInputs) -> SpeedEstimate:
     bound = 1 / ((x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)
                   + x.context * x.kv_bytes_per_token) / x.bandwidth + x.host_seconds)
     ttft = prefill_seconds(x, x.prompt_tokens, 0, p)
-    overlap = p.get("serial_share", 1.0) < 1.0
-    notes.append(f"decode: {path}; one step = {p['t_fixed'] * 1e3:.2f} ms of host work "
-                 + (f"(overlapping the GPU's but for {p['serial_share']:.0%} of the shorter) with " if overlap else "+ ")
+    shared = (f"(overlapping the GPU's but for {p['serial_share']:.0%} of the shorter) with "
+              if p.get("serial_share", 1.0) < 1.0 else "+ ")
+    notes.append(f"decode: {path}; one step = {p['t_fixed'] * 1e3:.2f} ms of host work " + shared
                  + f"{x.num_layers:g} layers {layer_seconds(x, p) * 1e3:.2f} ms + weights "
                  f"{(x.dense_bytes + x.expert_bytes * (x.experts_per_token / x.num_experts if x.num_experts else 1)) / 1e9:.2f} GB "
                  f"at {weight_bandwidth(x, p) / 1e9:.0f} of {x.bandwidth / 1e9:.0f} GB/s + KV of a {x.context}-token "

@@ -65,7 +65,8 @@ def speed_rows(plan) -> list[tuple[str, str]]:
              f"bandwidth bound {sp.decode_upper_bound:.0f})")]
     if sp.decode_at_max_tokens_per_s is not None:
         rows.append((f"decode, 1 stream at {sp.max_context:,} tokens",
-                     f"{sp.decode_at_max_tokens_per_s:.0f} tok/s ({sp.decode_at_max_low:.0f}-{sp.decode_at_max_high:.0f})"))
+                     f"{sp.decode_at_max_tokens_per_s:.0f} tok/s "
+                     f"({sp.decode_at_max_low:.0f}-{sp.decode_at_max_high:.0f})"))
     if sp.aggregate_tokens_per_s is not None and sp.concurrency > 1:
         rows.append((f"decode, {sp.concurrency} streams together",
                      f"{sp.aggregate_tokens_per_s:.0f} tok/s ({sp.aggregate_low:.0f}-{sp.aggregate_high:.0f})"))
