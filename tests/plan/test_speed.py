@@ -41,7 +41,7 @@ KNOWN_MISSES = {
     "pub-ollama-p40-deepseek-r1-8b", "pub-ollama-p40-gemma2-9b",
     # vLLM eager Llama-3-8B (the issue's table, 81 tok/s): -30 %; eager calibration runs moved 30-60 % with the host
     "issue-vllm-h200-llama3-8b-eager",
-    # MLA at 64K-123K tokens (DeepSeek-V2-Lite, 16 heads): +31 %, +49 %. Its KV (576 values a token a layer) is read
+    # MLA at 64K-123K tokens (DeepSeek-V2-Lite, 16 heads): +32 %, +50 %. Its KV (576 values a token a layer) is read
     # at ~1.5 TB/s, not GQA's ~4.3: latent attention does ~30 FLOPs per byte and 16 heads fill a quarter of a
     # 64-row tensor-core tile. The model reads it at GQA's rate; the MLA calibration run (Moonlight past its 8K
     # limit) failed on a device-side assert, so no constant was fitted for it
