@@ -46,7 +46,6 @@ from llmdoctor.plan import speed_params as SP
 from llmdoctor.plan.records import SpeedEstimate
 
 # one all-reduce of a token's hidden state: latency-bound (assumed, not measured here)
-# One all-reduce of a token's hidden state: latency-bound. Assumed, not measured here.
 ALLREDUCE_SECONDS = {"nvlink": 8e-6, "pcie": 25e-6, "none": 0.0}
 
 FAMILY = {  # weight format -> the measured format whose efficiency stands in for it

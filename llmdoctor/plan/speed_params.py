@@ -6,9 +6,8 @@ series with ETA_PEAK x the GPU's peak bandwidth); eta_moe scales the routed expe
 eta_mm and eta_pf are fractions of the GPU table's dense FLOPs for batched decode and prefill; pf_moe
 the prefill efficiency of MoE models relative to dense; eta_attn prefill attention's fraction of the 16-bit
 peak; serial_share the part of the shorter of host and GPU work a vLLM step does not overlap; t_layer_seq
-vLLM's cost per layer per sequence of a batch; t_launch
-llama.cpp's host launch time per layer without CUDA graphs. `spread` is the 90th-percentile relative
-error of single-stream decode on the calibration rows.
+vLLM's cost per layer per sequence of a batch; t_launch llama.cpp's host launch time per layer without
+CUDA graphs. `spread` is the 90th-percentile relative error of single-stream decode on the calibration rows.
 """
 
 PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; two of them '

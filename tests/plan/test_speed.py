@@ -441,3 +441,13 @@ def test_tensor_parallel_on_an_sxm_board_runs_over_nvlink(gpu, engine, flags, li
                             read_model(os.path.join(ROOT, "fixtures/models/meta-llama--Llama-3.1-70B")),
                             PlanRequest(engine=engine, flags=flags), verify=False)
     assert x.tp == 4 and x.link == link
+
+
+def test_a_what_if_h200_board_has_the_nvlink_a_real_one_reported():
+    """The links a what-if SXM GPU is given match what NVML reported on a real 2x H200 board
+    (fixtures/machines/h200-x2-nvlink-live.json, llmdoctor probe --record)."""
+    from llmdoctor.probes.replay import load_machine
+    live = load_machine(os.path.join(ROOT, "fixtures", "machines", "h200-x2-nvlink-live.json"))
+    what_if = target_what_if("H200 SXM", None, 2)
+    assert [(g.nvlink.active_links, g.nvlink.version) for g in what_if.gpus] == \
+        [(g.nvlink.active_links, g.nvlink.version) for g in live.gpus]
