@@ -60,6 +60,12 @@ ROLE = {
     # model (Moonlight, 16 heads, past its 8K limit: VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, dummy weights), both calibration;
     # dsv2-lite-long above stays held out (the same attention shape as Moonlight: a weak test of the MLA term)
     "llama32-1b-long": "calibration", "moonlight-16b-a3b-long": "calibration",
+    # 2026-12-02 (sixth session), fixed before the run. vLLM's FA3 decode kernels split the KV over at most 32 CTAs
+    # per query tile under CUDA graphs (attention_config.flash_attn_max_num_splits_for_cuda_graph): one latent KV
+    # head (MLA) fills a fraction of an H200's 132 SMs. A 128-head MLA shape (DeepSeek-V3's attention and dense
+    # MLP, 24 layers, fp8) calibrates; dsv2-lite-long stays held out (16 heads: one query tile where V3 has two),
+    # and a one-KV-head GQA shape (Llama-3.1-8B with num_key_value_heads 1) is held out
+    "dsv3-24l-long": "calibration", "llama31-8b-kv1-long": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -91,6 +97,11 @@ ROLE = {
     "long llama-8b q4_0": "calibration", "long qwen3-8b q4_k_m": "held-out",
     "long llama-1b q4_0": "held-out",     # fixed before its own call, after the runs above
     "llama-1b q8_0": "calibration",
+    # run9 (sixth session), fixed before it ran: Qwen3.5's Gated DeltaNet layers (3 of 4). The 0.8B shape
+    # calibrates (small: per-layer costs rule), at depth 0 and 16K; the dense 27B shape is held out (bench and
+    # llama-server), and the 0.8B without CUDA graphs; qwen35moe-35b-a3b above stays held out
+    "gdn qwen35-0.8b q8_0": "calibration", "gdn qwen35-0.8b q4_k_m": "calibration",
+    "gdn qwen35-27b q4_k_m": "held-out", "qwen35-27b q4_k_m": "held-out", "eager qwen35-0.8b q8_0": "held-out",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
@@ -106,7 +117,8 @@ GGUF_FILE_NOTE = {"llama-1b q4_0": "the file's tied token_embd was Q4_0; llama-q
 GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "fixtures/models/meta-llama--Llama-3.1-70B",
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
               "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B", "qwen3-0.6b": "qwen3-0.6b",
-              "qwen3-1.7b": "qwen3-1.7b", "qwen3-8b": "qwen3-8b"}
+              "qwen3-1.7b": "qwen3-1.7b", "qwen3-8b": "qwen3-8b", "qwen35-0.8b": "qwen35-0.8b",
+              "qwen35-27b": "fixtures/models/Qwen--Qwen3.5-27B"}
 # llama.cpp device runs: (bench jsonl, log, llama-bench command, note). run3 and run4 also served the same
 # files (lcpp-served-runN.jsonl); run5 only served, on the machine of run4
 LCPP_RUNS = {

@@ -5,7 +5,7 @@ file with the real shapes of a model and random (but finite, small) values runs 
 speed. Each quantized tensor's blocks are random bytes whose fp16 scale fields are overwritten with
 small finite values; the bytes come from one random pool per type (tensors are views into it).
 
-Tensor names and shapes follow llama.cpp 0c1e57098 `src/models/{llama,qwen3,qwen3moe,qwen35moe}.cpp`.
+Tensor names and shapes follow llama.cpp 0c1e57098 `src/models/{llama,qwen3,qwen3moe,qwen35,qwen35moe}.cpp`.
 Recipes follow llama-quantize's defaults loosely: Q4_0 (output Q6_K), Q8_0, F16, Q4_K_M (Q4_K;
 attn_v and ffn_down(_exps) Q6_K on the 'more bits' layers; output Q6_K). A tied model's token_embd
 takes the output's type, as llama-quantize gives it (the files of the 2026-11 runs had it at the base type).
@@ -38,7 +38,13 @@ SHAPES = {
     # Qwen3.5-35B-A3B: 3 Gated DeltaNet layers to 1 gated full-attention layer, 256 experts (8 used) + shared
     "qwen35moe-35b-a3b": dict(arch="qwen35moe", L=40, embd=2048, H=16, KV=2, D=256, ff=512, vocab=248320,
                               tied=False, E=256, EU=8, ffe=512, ffs=512, kh=16, vh=32, hd=128, interval=4),
+    # Qwen3.5-0.8B (Qwen/Qwen3.5-0.8B@2fc06364) and Qwen3.5-27B (fixtures/models): dense, the same 3:1 hybrid
+    "qwen35-0.8b": dict(arch="qwen35", L=24, embd=1024, H=8, KV=2, D=256, ff=3584, vocab=248320, tied=True,
+                        kh=16, vh=16, hd=128, interval=4),
+    "qwen35-27b": dict(arch="qwen35", L=64, embd=5120, H=24, KV=4, D=256, ff=17408, vocab=248320, tied=False,
+                       kh=16, vh=48, hd=128, interval=4),
 }
+HYBRID = ("qwen35", "qwen35moe")
 
 BLOCK = {T.Q4_0: (32, 18), T.Q8_0: (32, 34), T.Q4_K: (256, 144), T.Q6_K: (256, 210), T.F16: (1, 2)}
 FILE_TYPE = {"q4_0": 2, "q8_0": 7, "f16": 1, "q4_k_m": 15}
@@ -85,12 +91,12 @@ def tensors(s: dict, recipe: str) -> list[tuple[str, tuple[int, ...], T]]:
         p = f"blk.{i}."
         big = T.Q6_K if more(i) else base
         t.append((p + "attn_norm.weight", (E_,), T.F32))
-        full = s["arch"] != "qwen35moe" or (i + 1) % s["interval"] == 0
+        full = s["arch"] not in HYBRID or (i + 1) % s["interval"] == 0
         if full:
-            gate = 2 if s["arch"] == "qwen35moe" else 1
+            gate = 2 if s["arch"] in HYBRID else 1
             t += [(p + "attn_q.weight", (E_, D * H * gate), base), (p + "attn_k.weight", (E_, D * KV), base),
                   (p + "attn_v.weight", (E_, D * KV), big), (p + "attn_output.weight", (D * H, E_), base)]
-            if s["arch"] in ("qwen3", "qwen3moe", "qwen35moe"):
+            if s["arch"] in ("qwen3", "qwen3moe") + HYBRID:
                 t += [(p + "attn_q_norm.weight", (D,), T.F32), (p + "attn_k_norm.weight", (D,), T.F32)]
         else:
             kd, vd = s["hd"] * s["kh"], s["hd"] * s["vh"]
@@ -100,7 +106,7 @@ def tensors(s: dict, recipe: str) -> list[tuple[str, tuple[int, ...], T]]:
                   (p + "ssm_a", (s["vh"],), T.F32), (p + "ssm_beta.weight", (E_, s["vh"]), T.F32),
                   (p + "ssm_alpha.weight", (E_, s["vh"]), T.F32), (p + "ssm_norm.weight", (s["hd"],), T.F32),
                   (p + "ssm_out.weight", (vd, E_), base)]
-        if s["arch"] == "qwen35moe":
+        if s["arch"] in HYBRID:
             t.append((p + "post_attention_norm.weight", (E_,), T.F32))
         else:
             t.append((p + "ffn_norm.weight", (E_,), T.F32))
@@ -143,7 +149,7 @@ def write(path: str, shape: str, recipe: str) -> int:
     arch = s["arch"]
     w = gguf.GGUFWriter(path, arch)
     w.add_name(f"{shape}-{recipe}-random")
-    w.add_context_length(262144 if arch == "qwen35moe" else 131072)
+    w.add_context_length(262144 if arch in HYBRID else 131072)
     w.add_embedding_length(s["embd"])
     w.add_block_count(s["L"])
     w.add_feed_forward_length(s["ff"])
@@ -163,6 +169,7 @@ def write(path: str, shape: str, recipe: str) -> int:
         w.add_expert_feed_forward_length(s["ffe"])
     if arch == "qwen35moe":
         w.add_expert_shared_feed_forward_length(s["ffs"])
+    if arch in HYBRID:
         w.add_rope_dimension_count(s["D"] // 4)
         w.add_rope_dimension_sections([11, 11, 10, 0])
         w.add_ssm_conv_kernel(4)
@@ -170,7 +177,7 @@ def write(path: str, shape: str, recipe: str) -> int:
         w.add_ssm_state_size(s["hd"])
         w.add_ssm_time_step_rank(s["vh"])
         w.add_ssm_group_count(s["kh"])
-        w.add_uint32("qwen35moe.full_attention_interval", s["interval"])
+        w.add_uint32(f"{arch}.full_attention_interval", s["interval"])
     _tokenizer(w, s["vocab"])
     ts = tensors(s, recipe)
     need: dict[T, int] = {}
