@@ -132,12 +132,15 @@ LCPP_RUNS = {
     "run7": ("lcpp-bench-run7.jsonl", "lcpp-run7.log", "-p 512 -n 128 -r 3 -o jsonl",
              "2026-12-02 host (Intel Xeon, 16 vCPU; host-run7-lscpu.txt)"),
     "run8": ("lcpp-bench-run8.jsonl", "lcpp-run8.log", "", "the machine of run7, after two vLLM calls"),
+    "run9": ("lcpp-bench-run9.jsonl", "lcpp-run9.log", "-p 512 -n 128 -r 3 -o jsonl",
+             "2026-12-02 host (Intel Xeon, 16 vCPU; host-run9-lscpu.txt), after a vLLM call"),
 }
 # run7/run8 llama-bench arguments by the case's tag (llamacpp_served.sh bench: LB_TAG, LB_ARGS, LB_ENV)
 TAG_ARGS = {"graphs": "-p 0 -n 128 -r 3 -o jsonl",
             "eager": "-p 0 -n 128 -r 3 -o jsonl, GGML_CUDA_DISABLE_GRAPHS=1 in the environment",
-            "long": "-p 0 -n 128 -d 16384,65536 -r 2 -o jsonl (Qwen3-8B: -d 32768)"}
-SERVED_RUNS = ("run3", "run4", "run5", "run7")
+            "long": "-p 0 -n 128 -d 16384,65536 -r 2 -o jsonl (Qwen3-8B: -d 32768)",
+            "gdn": "-p 512 -n 128 -d 0,16384 -r 3 -o jsonl"}
+SERVED_RUNS = ("run3", "run4", "run5", "run7", "run9")
 # llama-server's arguments and the planner flags they stand for, by the case's prefix in the served logs
 SERVER_ARGS = {"": ("-c 4096", {"ctx_size": 4096}), "par": ("-np 8 -c 8192", {"ctx_size": 8192, "parallel": 8}),
                "par32": ("-np 32 -c 16384", {"ctx_size": 16384, "parallel": 32})}
