@@ -28,11 +28,12 @@ WEIGHT = {"decode": 2.0, "aggregate": 1.0, "prefill": 1.0}
 BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "ETA_PEAK": (0.5, 0.97),
           "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000),
           "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
+          "eta_mla": (0.02, 1.0), "t_layer_linear": (1e-7, 1e-3), "pf_linear": (1e-10, 1e-5),
           "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
 
 
 def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str], hbm_formats: list[str],
-          moe_classes: list[str], prefill_ctx: bool) -> list[tuple]:
+          moe_classes: list[str], prefill_ctx: bool, layer_kinds: set) -> list[tuple]:
     keys = [("t_fixed",), ("t_seq",), ("t_layer",), ("cap_kv",), ("eta_mm",), ("t_pf",)]
     # a kernel's ceiling only shows on HBM; a format seen only on slower memory informs the memory factor
     keys += [("cap_w", f) for f in hbm_formats]
@@ -52,6 +53,7 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
         keys.append(("t_layer_seq",))
     if moe:
         keys += [("eta_moe",), ("pf_moe",), ("t_pf_moe",), ("t_layer_moe",)]
+    keys += [(k,) for k in sorted(layer_kinds)]   # eta_mla (FA3 MLA decode); t_layer_linear, pf_linear (Gated DeltaNet)
     keys += [("t_layer_fmt", f) for f in hbm_formats if f != p["default_format"]]
     if "mv_batch" in p and p["mv_batch"]:
         keys += [("mv_batch",), ("mmq_floor",)]
@@ -152,7 +154,14 @@ def fit_engine(engine: str, rows, p, extra_keys=(), cv_spread: bool = True):
     # attention's own prefill rate shows only where a prompt meets a long context (8K tokens or more)
     prefill_ctx = any(r["metric"] == "prefill" and r["prompt"] / 2 + r["context"] >= 8192 for r in rows)
     p.setdefault("eta_attn", 1.0)
-    keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes, prefill_ctx) + list(extra_keys)
+    # constants of layer kinds the calibration rows have: MLA decoded by FA3 (vLLM, Hopper), linear attention
+    layer_kinds = {k for k, has in (("eta_mla", lambda x: x.mla_flops_per_ctx and x.sm_count),
+                                    ("t_layer_linear", lambda x: x.linear_layers),
+                                    ("pf_linear", lambda x: x.linear_layers))
+                   if any(has(L.inputs_for(r)) for r in rows)}
+    for k in layer_kinds:
+        p.setdefault(k, {"eta_mla": 0.5, "t_layer_linear": 1e-5, "pf_linear": 1e-7}[k])
+    keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes, prefill_ctx, layer_kinds) + list(extra_keys)
     p.setdefault("t_layer_fmt", {})
     p.setdefault("t_layer_moe", 1e-5)
     if p.get("mv_batch"):
@@ -214,6 +223,12 @@ def _touches(k, r) -> bool:
         return x.eager
     if k[0] == "eta_attn":
         return r["metric"] == "prefill"
+    if k[0] == "eta_mla":
+        return bool(x.mla_flops_per_ctx and x.sm_count)
+    if k[0] == "t_layer_linear":
+        return bool(x.linear_layers) and r["metric"] != "prefill"
+    if k[0] == "pf_linear":
+        return bool(x.linear_layers) and r["metric"] == "prefill"
     return True
 
 
@@ -258,7 +273,7 @@ def main():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
         for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
-                  "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor"):
+                  "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor", "eta_mla", "t_layer_linear", "pf_linear"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")
         for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf"):

@@ -87,30 +87,35 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
     fmt, gemm = sm.hf_weight_format(model, dtype)
     dense, experts = sm.split_weights(model, read_bytes_per_rank)
     moe = model.spec.moe
+    # vLLM on Hopper decodes MLA with FA3, modelled; SGLang's kernels and other GPUs' were not measured
+    sms = sm.hopper_sm_count(gpu) if engine == "vllm" else None
+    mla_flops, mla_tiles = sm.mla_decode_shape(model, tp) if sms else (0.0, 0)
     x = sm.SpeedInputs(
         engine=engine, weight_format=fmt, bandwidth=getattr(gpu, "memory_bandwidth_bytes_per_s", None),
         memory_class=sm.memory_class(gpu), gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense,
         expert_bytes=experts, num_experts=moe.num_experts if moe and experts else 0,
         experts_per_token=moe.experts_per_token if moe and experts else 0, kv_bytes_per_token=kv_bytes_per_token,
         state_bytes=state_bytes, num_layers=layer_equivalents(model),
+        mla_flops_per_ctx=mla_flops, mla_tiles=mla_tiles, sm_count=sms if mla_flops else None,
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and experts else 0,
         active_params=(model.params_active or model.params_total or 0) / max(tp, 1),
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp, mla_materialized=True), compute_dtype=gemm,
         flops=sm.gpu_flops(gpu, gemm), attn_flops=sm.gpu_flops(gpu, "bf16"), eager=eager, tp=tp, link=link,
         context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context, max_context=max_context,
-        notes=speculative_notes(drafter) + mla_long_context_notes(model, max(context, max_context)))
+        notes=speculative_notes(drafter) + ([] if mla_flops else mla_long_context_notes(model, max(context, max_context))))
     return sm.estimate(x)
 
 
 def mla_long_context_notes(model: ModelInfo, context: int) -> list[str]:
-    """MLA's latent KV is read far slower than GQA's (vLLM 0.26, H200, DeepSeek-V2-Lite: ~1.5 against ~4.3 TB/s),
-    which the model does not have: at long contexts the decode figure is high (benchmarks/speed, held out)."""
+    """Where MLA's decode is not modelled (SGLang, vLLM off Hopper): its latent KV is read at GQA's rate here, while
+    vLLM 0.26's FA3 decode on an H200 read it at ~1.5 TB/s against ~4.3 for GQA (benchmarks/speed)."""
     if not model.spec.mla_layers or context < 32768:
         return []
-    return [f"MLA at a long context (up to {context} tokens here): its latent KV is read about 3x slower than "
-            "GQA's KV, which the speed model does not have; on vLLM 0.26 (H200, DeepSeek-V2-Lite) decode at 64K-123K "
-            "tokens ran 24-33 % below the model's figure for that context"]
+    return [f"MLA at a long context (up to {context} tokens here): this figure reads the latent KV at GQA's rate; "
+            "vLLM 0.26's MLA decode on an H200 (modelled there) read it about 3x slower, 1.5 TB/s, for 16 and 128 "
+            "heads alike; this engine's and this GPU's MLA kernels were not measured, so expect decode at long "
+            "contexts to be slower than this figure"]
 
 
 def speculative_notes(drafter: str) -> list[str]:
@@ -194,6 +199,7 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
         num_experts=moe.num_experts if moe and exp_b else 0, experts_per_token=moe.experts_per_token if moe and exp_b else 0,
         kv_bytes_per_token=kv_bytes_per_token, state_bytes=state_bytes, num_layers=layer_equivalents(model),
+        linear_layers=sm.linear_attention_layers(model),
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and exp_b else 0,
         active_params=model.params_active or model.params_total or 0,
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,

@@ -38,15 +38,22 @@ benchmarks/speed/runs.csv only; benchmarks/speed/check.py reports the error on t
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from llmdoctor.checkpoint.spec import FULL, MLA, SLIDING
+from llmdoctor.checkpoint.spec import FULL, LINEAR, MLA, SLIDING
 from llmdoctor.plan import speed_params as SP
 from llmdoctor.plan.records import SpeedEstimate
 
 # one all-reduce of a token's hidden state: latency-bound (assumed, not measured here)
 ALLREDUCE_SECONDS = {"nvlink": 8e-6, "pcie": 25e-6, "none": 0.0}
+
+# vLLM 0.26's FA3 decode (FLASH_ATTN_MLA on Hopper) packs a sequence's query heads into tiles of 64 rows and
+# splits the KV of each tile over at most 32 CTAs under CUDA graphs (config/attention.py
+# flash_attn_max_num_splits_for_cuda_graph), the count chosen by flash-attention's hopper/heuristics.h
+FA3_TILE_ROWS = 64
+FA3_MAX_SPLITS = 32
 
 FAMILY = {  # weight format -> the measured format whose efficiency stands in for it
     "q4_1": "q4_0", "q5_0": "q4_0", "q5_1": "q4_0", "iq4_nl": "q4_0",
@@ -76,6 +83,11 @@ class SpeedInputs:
     kv_bytes_per_token: float = 0.0           # KV bytes one token of context adds (all layers, this rank)
     state_bytes: float = 0.0                  # recurrent state per sequence (this rank)
     num_layers: float = 0                     # transformer-layer equivalents (speed.layer_equivalents)
+    linear_layers: int = 0                    # linear-attention (Gated DeltaNet) layers: more kernels per layer
+    mla_flops_per_ctx: float = 0.0            # MLA decode attention FLOPs per token of context, query heads padded
+                                              # to FA3's 64-row tiles (all MLA layers, this rank)
+    mla_tiles: int = 0                        # FA3 query tiles per sequence (ceil(heads / 64))
+    sm_count: Optional[int] = None            # the GPU's SMs, where the FA3 MLA decode is modelled (vLLM, Hopper)
     moe_layers: int = 0                       # layers with routed experts (router, top-k, gather: more kernels)
     active_params: float = 0.0                # parameters one token multiplies (this rank)
     attn_flops_per_ctx: float = 0.0           # attention FLOPs per token per token of context (4 x heads x head dim x layers)
@@ -131,6 +143,8 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
         mem *= p["mmq_floor"]     # llama.cpp MMQ above 8: every weight read and dequantized per column tile
     comp = batch * 2 * x.active_params / (x.flops * p["eta_mm"]) if x.flops else 0.0
     kv = batch * (context * x.kv_bytes_per_token + 2 * x.state_bytes) / kv_bandwidth(x, p)
+    if x.mla_flops_per_ctx and x.sm_count and x.attn_flops and p.get("eta_mla"):
+        kv = max(kv, mla_decode_seconds(x, batch, context, p))
     host = p["t_fixed"] + p["t_seq"] * batch
     if x.eager and p.get("t_layer_eager"):
         host += x.num_layers * p["t_layer_eager"]      # vLLM eager: Python launches every layer's kernels
@@ -150,6 +164,24 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
     return t + x.host_seconds
 
 
+def mla_decode_seconds(x: SpeedInputs, batch: int, context: int, p: dict) -> float:
+    """FA3's MLA decode runs at the tensor cores of the SMs it keeps busy: one latent KV head, so a sequence gives
+    ceil(heads / 64) query tiles, each split over the KV into at most 32 CTAs; one stream fills about a fifth of an
+    H200's 132 SMs whatever its head count (a 16-head tile is padded to 64 rows). eta_mla is fitted."""
+    busy = fa3_busy_fraction(batch * x.mla_tiles, x.sm_count)
+    return batch * context * x.mla_flops_per_ctx / (x.attn_flops * busy * p["eta_mla"])
+
+
+def fa3_busy_fraction(tiles: int, sms: int) -> float:
+    """Fraction of the SMs FA3's split-KV decode occupies: the fewest splits whose wave efficiency is within 85 %
+    of the best (flash-attention hopper/heuristics.h num_splits_heuristic), at most FA3_MAX_SPLITS."""
+    if tiles >= 0.8 * sms:
+        return 1.0
+    eff = [(tiles * n / sms) / math.ceil(tiles * n / sms) for n in range(1, min(FA3_MAX_SPLITS, sms) + 1)]
+    splits = next(n for n, e in enumerate(eff, 1) if e >= 0.85 * max(eff))
+    return min(1.0, tiles * splits / sms)
+
+
 def serve_seconds(x: SpeedInputs, p: dict) -> float:
     """Host work per sequence per decode step of a llama.cpp server beyond the bare decode llama-bench times
     (sampling, detokenization, the slot loop). Per sequence: 4 and 8 requests at once took 4 and 8 times it."""
@@ -161,7 +193,8 @@ def layer_seconds(x: SpeedInputs, p: dict) -> float:
     attention bookkeeping, router and top-k of MoE layers, activation quantization of W8A8/W4A16 paths)."""
     base = p["t_layer"]
     extra = p.get("t_layer_fmt", {}).get(x.weight_format, p.get("t_layer_fmt", {}).get(FAMILY.get(x.weight_format, ""), 0.0))
-    return x.num_layers * (base + extra) + x.moe_layers * p.get("t_layer_moe", 0.0)
+    return (x.num_layers * (base + extra) + x.moe_layers * p.get("t_layer_moe", 0.0)
+            + x.linear_layers * p.get("t_layer_linear", 0.0))
 
 
 def prefill_seconds(x: SpeedInputs, prompt: int, context: int = 0, p: Optional[dict] = None) -> Optional[float]:
@@ -174,7 +207,8 @@ def prefill_seconds(x: SpeedInputs, prompt: int, context: int = 0, p: Optional[d
     # attention runs in 16 bits whatever the weights' format, at its own fraction eta_attn of that peak (flash
     # attention's softmax and causal masking); it rules long prompts
     attn = x.attn_flops_per_ctx * avg_ctx / (p.get("eta_attn", 1.0) * (x.attn_flops or x.flops))
-    comp = prompt * (2 * x.active_params / rate + attn)
+    # linear-attention layers (llama.cpp's chunked Gated DeltaNet) cost per prompt token beyond their GEMMs
+    comp = prompt * (2 * x.active_params / rate + attn + x.linear_layers * p.get("pf_linear", 0.0))
     mem = (x.dense_bytes + x.expert_bytes) / weight_bandwidth(x, p)
     return p["t_pf"] + (p.get("t_pf_moe", 0.0) if x.expert_bytes else 0.0) + max(comp, mem) + x.host_seconds
 
@@ -351,6 +385,35 @@ def attention_flops_per_ctx(model, tp: int = 1, mla_materialized: bool = False) 
     if not s.layers:
         total = 2 * heads * 2 * (s.head_dim or 0) * s.num_layers
     return total / max(tp, 1)
+
+
+def mla_decode_shape(model, tp: int = 1) -> tuple[float, int]:
+    """(MLA decode-attention FLOPs per token of context, FA3 query tiles per sequence) in the absorbed form vLLM
+    decodes in: per layer QK^T over kv_lora + rope and PV over kv_lora, 2 FLOPs each, for the query heads
+    padded to whole 64-row tiles. (0, 0) for a model without MLA."""
+    s = model.spec
+    heads = (s.num_attention_heads or 0) // max(tp, 1)
+    tiles = math.ceil(heads / FA3_TILE_ROWS)
+    flops = sum(2 * tiles * FA3_TILE_ROWS * (2 * (layer.kv_lora_rank or 0) + (layer.rope_dim or 0))
+                for layer in s.layers or [] if layer.kind == MLA)
+    return (float(flops), tiles) if flops else (0.0, 0)
+
+
+def linear_attention_layers(model) -> int:
+    """Gated DeltaNet-style linear-attention layers (not Mamba: its kernels were not measured)."""
+    return sum(1 for layer in model.spec.layers or [] if layer.kind == LINEAR)
+
+
+def hopper_sm_count(gpu) -> Optional[int]:
+    """SMs of a Hopper GPU (compute capability 9.0), where vLLM decodes MLA with FA3: NVIDIA's H100 whitepaper,
+    132 on SXM5 boards (H200, H800 and GH200 alike), 114 on PCIe cards. None elsewhere (other kernels) and for the
+    H20, whose count is not published."""
+    if getattr(gpu, "cc_major", None) != 9:
+        return None
+    name = (getattr(gpu, "name", "") or "").upper()
+    if "H20" in name.replace("H200", ""):
+        return None
+    return 114 if "PCIE" in name else 132
 
 
 def tied_head_bytes(model) -> float:
