@@ -264,11 +264,11 @@ def main():
     params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])
     params["llamacpp"]["spread"] = max(params["llamacpp"]["spread"], spread(ll + ll_served, params["llamacpp"]))
     fit_engine("vllm", vl, params["vllm"])
-    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (8 GGUF files, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; "
-                                   "llama-server on 5 of them; depth to 64K; without CUDA graphs on 2) "
-                                   "+ public RTX 3090 and DGX Spark rows")
-    params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; "
-                               "two of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
+    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (10 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
+                                   "Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA "
+                                   "graphs on 2) + public RTX 3090 and DGX Spark rows")
+    params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (8 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; "
+                               "three of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")

@@ -9,8 +9,11 @@ One decode step of B sequences at a per-sequence context C takes
             + tensor-parallel all-reduces + weights read from CPU memory
     h(B)    = t_fixed + t_seq * B  [vLLM eager: + layers * t_layer_eager]  the host's work per step
     g(B, C) = layers * (t_layer + t_layer_fmt + B * t_layer_seq) + moe_layers * t_layer_moe  the GPU's
+            + linear_layers * t_layer_linear                               llama.cpp: Gated DeltaNet layers
             + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
             + B * (C * kv_per_token + 2 * state) / bw_kv                   KV read; recurrent state read and written
+              [vLLM MLA on Hopper: at least B * C * mla_flops / (FLOPS_16 * busy(B) * eta_mla), FA3's decode
+               on the SMs its split heuristic keeps busy]
 
     1 / bw_w = 1 / (ETA_PEAK * memory_class_factor * peak bandwidth) + 1 / cap_w[format]
 
@@ -27,7 +30,7 @@ calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C)
 planned concurrency B is B/t(B, C).
 
 Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active / (FLOPS * eta_pf[format]
-[* pf_moe]) + attention / (FLOPS_16 * eta_attn)), weights / bw_w), FLOPS from the GPU table for the GEMM
+[* pf_moe]) + attention / (FLOPS_16 * eta_attn) + linear_layers * pf_linear), weights / bw_w), FLOPS from the GPU table for the GEMM
 dtype; attention (growing with the context) runs in 16 bits whatever the weights' format, at a fraction
 eta_attn of that peak.
 

@@ -7,11 +7,13 @@ eta_mm and eta_pf are fractions of the GPU table's dense FLOPs for batched decod
 the prefill efficiency of MoE models relative to dense; eta_attn prefill attention's fraction of the 16-bit
 peak; serial_share the part of the shorter of host and GPU work a vLLM step does not overlap; t_layer_seq
 vLLM's cost per layer per sequence of a batch; t_launch llama.cpp's host launch time per layer without
-CUDA graphs. `spread` is the 90th-percentile relative error of single-stream decode on the calibration rows.
+CUDA graphs; eta_mla the FA3 MLA decode's fraction of the 16-bit peak of the SMs it keeps busy (vLLM,
+Hopper); t_layer_linear and pf_linear llama.cpp's cost per Gated DeltaNet layer a decode step and a prompt
+token. `spread` is the 90th-percentile relative error of single-stream decode on the calibration rows.
 """
 
-PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; two of them '
-                   'at 16K-123K tokens) + a public DGX Spark NVFP4 row',
+PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (8 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; three of '
+                   'them at 16K-123K tokens) + a public DGX Spark NVFP4 row',
           't_fixed': 0.001499,
           't_seq': 6.481e-06,
           't_layer': 1e-12,
@@ -37,9 +39,9 @@ PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (7 models, 1B-70B: bf16, fp
           'serial_share': 0.5402,
           't_layer_seq': 6.82e-07,
           'eta_mla': 0.485},
- 'llamacpp': {'basis': 'llama.cpp 0c1e57098 on one H200 (8 GGUF files, 1B-30B, Q4_0/Q4_K_M/Q8_0/F16; '
-                       'llama-server on 5 of them; depth to 64K; without CUDA graphs on 2) + public RTX 3090 '
-                       'and DGX Spark rows',
+ 'llamacpp': {'basis': 'llama.cpp 0c1e57098 on one H200 (10 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, '
+                       'Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA graphs on '
+                       '2) + public RTX 3090 and DGX Spark rows',
               't_fixed': 1e-12,
               't_seq': 6.371e-05,
               't_layer': 3.908e-05,
