@@ -66,6 +66,10 @@ ROLE = {
     # MLP, 24 layers, fp8) calibrates; dsv2-lite-long stays held out (16 heads: one query tile where V3 has two),
     # and a one-KV-head GQA shape (Llama-3.1-8B with num_key_value_heads 1) is held out
     "dsv3-24l-long": "calibration", "llama31-8b-kv1-long": "held-out",
+    # then, fixed before it ran, on a second machine: two KV heads (56 CTAs at batch 1) calibrate FA3's occupancy
+    # for GQA (the one-KV-head run above read its KV at ~1.8 TB/s; it stays held out, seen); a 64-head MLA shape
+    # (one query tile, as DeepSeek-V2-Lite) at 2 and 4 sequences, where the tiles fill more SMs, is held out
+    "llama31-8b-kv2-long": "calibration", "dsv3-24l-h64-long": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
