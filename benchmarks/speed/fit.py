@@ -28,7 +28,7 @@ WEIGHT = {"decode": 2.0, "aggregate": 1.0, "prefill": 1.0}
 BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "ETA_PEAK": (0.5, 0.97),
           "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000),
           "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
-          "eta_mla": (0.02, 1.0), "t_layer_linear": (1e-7, 1e-3), "pf_linear": (1e-10, 1e-5),
+          "eta_mla": (0.02, 1.0), "fa3_alpha": (0.0, 2.0), "t_layer_linear": (1e-7, 1e-3), "pf_linear": (1e-10, 1e-5),
           "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
 
 
@@ -53,7 +53,8 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
         keys.append(("t_layer_seq",))
     if moe:
         keys += [("eta_moe",), ("pf_moe",), ("t_pf_moe",), ("t_layer_moe",)]
-    keys += [(k,) for k in sorted(layer_kinds)]   # eta_mla (FA3 MLA decode); t_layer_linear, pf_linear (Gated DeltaNet)
+    # eta_mla, fa3_alpha (FA3 decode, vLLM on Hopper); t_layer_linear, pf_linear (Gated DeltaNet, llama.cpp)
+    keys += [(k,) for k in sorted(layer_kinds)]
     keys += [("t_layer_fmt", f) for f in hbm_formats if f != p["default_format"]]
     if "mv_batch" in p and p["mv_batch"]:
         keys += [("mv_batch",), ("mmq_floor",)]
@@ -157,10 +158,11 @@ def fit_engine(engine: str, rows, p, extra_keys=(), cv_spread: bool = True):
     # constants of layer kinds the calibration rows have: MLA decoded by FA3 (vLLM, Hopper), linear attention
     layer_kinds = {k for k, has in (("eta_mla", lambda x: x.mla_flops_per_ctx and x.sm_count),
                                     ("t_layer_linear", lambda x: x.linear_layers),
-                                    ("pf_linear", lambda x: x.linear_layers))
+                                    ("pf_linear", lambda x: x.linear_layers),
+                                    ("fa3_alpha", lambda x: x.kv_tiles and x.sm_count))
                    if any(has(L.inputs_for(r)) for r in rows)}
     for k in layer_kinds:
-        p.setdefault(k, {"eta_mla": 0.5, "t_layer_linear": 1e-5, "pf_linear": 1e-7}[k])
+        p.setdefault(k, {"eta_mla": 0.5, "t_layer_linear": 1e-5, "pf_linear": 1e-7, "fa3_alpha": 0.5}[k])
     keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes, prefill_ctx, layer_kinds) + list(extra_keys)
     p.setdefault("t_layer_fmt", {})
     p.setdefault("t_layer_moe", 1e-5)
@@ -225,6 +227,8 @@ def _touches(k, r) -> bool:
         return r["metric"] == "prefill"
     if k[0] == "eta_mla":
         return bool(x.mla_flops_per_ctx and x.sm_count)
+    if k[0] == "fa3_alpha":
+        return bool(x.kv_tiles and x.sm_count)
     if k[0] == "t_layer_linear":
         return bool(x.linear_layers) and r["metric"] != "prefill"
     if k[0] == "pf_linear":
@@ -267,13 +271,13 @@ def main():
     params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (10 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
                                    "Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA "
                                    "graphs on 2) + public RTX 3090 and DGX Spark rows")
-    params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (8 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; "
-                               "three of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
+    params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (9 models and shapes, 1B-70B: bf16, fp8, AWQ, MoE, MLA, "
+                               "eager; four of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
         for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
-                  "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor", "eta_mla", "t_layer_linear", "pf_linear"):
+                  "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor", "eta_mla", "t_layer_linear", "pf_linear", "fa3_alpha"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")
         for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf"):

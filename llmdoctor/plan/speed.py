@@ -87,16 +87,17 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
     fmt, gemm = sm.hf_weight_format(model, dtype)
     dense, experts = sm.split_weights(model, read_bytes_per_rank)
     moe = model.spec.moe
-    # vLLM on Hopper decodes MLA with FA3, modelled; SGLang's kernels and other GPUs' were not measured
+    # vLLM on Hopper decodes with FA3, modelled; SGLang's kernels and other GPUs' were not measured
     sms = sm.hopper_sm_count(gpu) if engine == "vllm" else None
     mla_flops, mla_tiles = sm.mla_decode_shape(model, tp) if sms else (0.0, 0)
+    kv_tiles = sm.gqa_decode_tiles(model, tp) if sms else 0
     x = sm.SpeedInputs(
         engine=engine, weight_format=fmt, bandwidth=getattr(gpu, "memory_bandwidth_bytes_per_s", None),
         memory_class=sm.memory_class(gpu), gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense,
         expert_bytes=experts, num_experts=moe.num_experts if moe and experts else 0,
         experts_per_token=moe.experts_per_token if moe and experts else 0, kv_bytes_per_token=kv_bytes_per_token,
         state_bytes=state_bytes, num_layers=layer_equivalents(model),
-        mla_flops_per_ctx=mla_flops, mla_tiles=mla_tiles, sm_count=sms if mla_flops else None,
+        mla_flops_per_ctx=mla_flops, mla_tiles=mla_tiles, kv_tiles=kv_tiles, sm_count=sms,
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and experts else 0,
         active_params=(model.params_active or model.params_total or 0) / max(tp, 1),
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model, tp, mla_materialized=True), compute_dtype=gemm,

@@ -11,7 +11,8 @@ One decode step of B sequences at a per-sequence context C takes
     g(B, C) = layers * (t_layer + t_layer_fmt + B * t_layer_seq) + moe_layers * t_layer_moe  the GPU's
             + linear_layers * t_layer_linear                               llama.cpp: Gated DeltaNet layers
             + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
-            + B * (C * kv_per_token + 2 * state) / bw_kv                   KV read; recurrent state read and written
+            + B * (C * kv_per_token / share(B) + 2 * state) / bw_kv      KV read; recurrent state read and written
+              [share(B) < 1: vLLM GQA on Hopper with FA3's CTAs on under 80 % of the SMs]
               [vLLM MLA on Hopper: at least B * C * mla_flops / (FLOPS_16 * busy(B) * eta_mla), FA3's decode
                on the SMs its split heuristic keeps busy]
 
@@ -90,7 +91,8 @@ class SpeedInputs:
     mla_flops_per_ctx: float = 0.0            # MLA decode attention FLOPs per token of context, query heads padded
                                               # to FA3's 64-row tiles (all MLA layers, this rank)
     mla_tiles: int = 0                        # FA3 query tiles per sequence (ceil(heads / 64))
-    sm_count: Optional[int] = None            # the GPU's SMs, where the FA3 MLA decode is modelled (vLLM, Hopper)
+    kv_tiles: int = 0                         # GQA: FA3 query tiles per sequence (KV heads x ceil(group / 64))
+    sm_count: Optional[int] = None            # the GPU's SMs, where FA3's decode is modelled (vLLM, Hopper)
     moe_layers: int = 0                       # layers with routed experts (router, top-k, gather: more kernels)
     active_params: float = 0.0                # parameters one token multiplies (this rank)
     attn_flops_per_ctx: float = 0.0           # attention FLOPs per token per token of context (4 x heads x head dim x layers)
@@ -145,7 +147,7 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
     elif batch > 8 and p.get("mmq_floor"):
         mem *= p["mmq_floor"]     # llama.cpp MMQ above 8: every weight read and dequantized per column tile
     comp = batch * 2 * x.active_params / (x.flops * p["eta_mm"]) if x.flops else 0.0
-    kv = batch * (context * x.kv_bytes_per_token + 2 * x.state_bytes) / kv_bandwidth(x, p)
+    kv = batch * (context * x.kv_bytes_per_token / fa3_kv_share(x, batch, p) + 2 * x.state_bytes) / kv_bandwidth(x, p)
     if x.mla_flops_per_ctx and x.sm_count and x.attn_flops and p.get("eta_mla"):
         kv = max(kv, mla_decode_seconds(x, batch, context, p))
     host = p["t_fixed"] + p["t_seq"] * batch
@@ -173,6 +175,15 @@ def mla_decode_seconds(x: SpeedInputs, batch: int, context: int, p: dict) -> flo
     H200's 132 SMs whatever its head count (a 16-head tile is padded to 64 rows). eta_mla is fitted."""
     busy = fa3_busy_fraction(batch * x.mla_tiles, x.sm_count)
     return batch * context * x.mla_flops_per_ctx / (x.attn_flops * busy * p["eta_mla"])
+
+
+def fa3_kv_share(x: SpeedInputs, batch: int, p: dict) -> float:
+    """Share of the KV bandwidth FA3's GQA decode reaches: full once its CTAs cover 80 % of the SMs (where its split
+    heuristic stops splitting), below that (busy / 0.8) ** fa3_alpha (fitted). One KV head at batch 1 keeps 28 of an
+    H200's 132 SMs busy: Llama-3.1-8B's KV read at ~1.8, ~2.6 and ~4.3 TB/s with 1, 2 and 8 KV heads."""
+    if not (x.kv_tiles and x.sm_count and p.get("fa3_alpha")):
+        return 1.0
+    return min(1.0, fa3_busy_fraction(batch * x.kv_tiles, x.sm_count) / 0.8) ** p["fa3_alpha"]
 
 
 def fa3_busy_fraction(tiles: int, sms: int) -> float:
@@ -390,6 +401,17 @@ def attention_flops_per_ctx(model, tp: int = 1, mla_materialized: bool = False) 
     return total / max(tp, 1)
 
 
+def gqa_decode_tiles(model, tp: int = 1) -> int:
+    """FA3 query tiles per sequence of a GQA model's attention layers: each KV head packs its group of query heads
+    into tiles of 64 rows (PackGQA). 0 for a model without KV heads of its own (MLA, attention-free)."""
+    s = model.spec
+    kv = (s.num_kv_heads or 0) // max(tp, 1)
+    if not kv or s.mla_layers:
+        return 0
+    group = max((s.num_attention_heads or kv) // (s.num_kv_heads or 1), 1)
+    return kv * math.ceil(group / FA3_TILE_ROWS)
+
+
 def mla_decode_shape(model, tp: int = 1) -> tuple[float, int]:
     """(MLA decode-attention FLOPs per token of context, FA3 query tiles per sequence) in the absorbed form vLLM
     decodes in: per layer QK^T over kv_lora + rope and PV over kv_lora, 2 FLOPs each, for the query heads
@@ -408,7 +430,7 @@ def linear_attention_layers(model) -> int:
 
 
 def hopper_sm_count(gpu) -> Optional[int]:
-    """SMs of a Hopper GPU (compute capability 9.0), where vLLM decodes MLA with FA3: NVIDIA's H100 whitepaper,
+    """SMs of a Hopper GPU (compute capability 9.0), where vLLM decodes with FA3 (FLASH_ATTN, FLASH_ATTN_MLA): NVIDIA's H100 whitepaper,
     132 on SXM5 boards (H200, H800 and GH200 alike), 114 on PCIe cards. None elsewhere (other kernels) and for the
     H20, whose count is not published."""
     if getattr(gpu, "cc_major", None) != 9:

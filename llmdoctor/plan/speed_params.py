@@ -7,38 +7,40 @@ eta_mm and eta_pf are fractions of the GPU table's dense FLOPs for batched decod
 the prefill efficiency of MoE models relative to dense; eta_attn prefill attention's fraction of the 16-bit
 peak; serial_share the part of the shorter of host and GPU work a vLLM step does not overlap; t_layer_seq
 vLLM's cost per layer per sequence of a batch; t_launch llama.cpp's host launch time per layer without
-CUDA graphs; eta_mla the FA3 MLA decode's fraction of the 16-bit peak of the SMs it keeps busy (vLLM,
+CUDA graphs; eta_mla the FA3 MLA decode's fraction of the 16-bit peak of the SMs it keeps busy, fa3_alpha
+the exponent of the KV bandwidth's share when FA3's GQA decode keeps under 80 % of the SMs busy (vLLM,
 Hopper); t_layer_linear and pf_linear llama.cpp's cost per Gated DeltaNet layer a decode step and a prompt
 token. `spread` is the 90th-percentile relative error of single-stream decode on the calibration rows.
 """
 
-PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (8 models, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; three of '
-                   'them at 16K-123K tokens) + a public DGX Spark NVFP4 row',
-          't_fixed': 0.001499,
-          't_seq': 6.481e-06,
+PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (9 models and shapes, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; '
+                   'four of them at 16K-123K tokens) + a public DGX Spark NVFP4 row',
+          't_fixed': 0.001492,
+          't_seq': 6.956e-06,
           't_layer': 1e-12,
-          't_layer_eager': 0.0004408,
-          'cap_w': {'bf16': 23670.0, 'fp8': 12710.0, 'int4': 100000.0},
+          't_layer_eager': 0.0004398,
+          'cap_w': {'bf16': 21520.0, 'fp8': 12260.0, 'int4': 100000.0},
           'default_format': 'bf16',
           'eta_moe': 1.0,
           'cap_kv': 100000.0,
-          'eta_mm': 0.2188,
-          'eta_pf': {'bf16': 0.9082, 'fp8': 0.71, 'int4': 0.662, 'fp4': 0.9445},
+          'eta_mm': 0.2138,
+          'eta_pf': {'bf16': 0.8965, 'fp8': 0.7085, 'int4': 0.6598, 'fp4': 0.9445},
           'memory_class_factor': {'lpddr': 0.6264, 'hbm': 1.0, 'gddr': 1.0},
-          't_pf_moe': 0.04229,
+          't_pf_moe': 0.04216,
           'mv_batch': 0.0,
           'pf_moe': 1.0,
-          't_pf': 0.009679,
-          'spread': 0.256,
+          't_pf': 0.009598,
+          'spread': 0.259,
           'calibrated_formats': ['bf16', 'fp4', 'fp8', 'int4'],
           'memory_classes': ['gddr', 'hbm', 'lpddr'],
-          't_layer_fmt': {'fp8': 6.319e-06, 'int4': 6.839e-05},
-          't_layer_moe': 3.686e-05,
+          't_layer_fmt': {'fp8': 4.274e-06, 'int4': 6.856e-05},
+          't_layer_moe': 3.626e-05,
           'moe_class_factor': {},
-          'eta_attn': 0.5614,
-          'serial_share': 0.5402,
-          't_layer_seq': 6.82e-07,
-          'eta_mla': 0.485},
+          'eta_attn': 0.5649,
+          'serial_share': 0.5419,
+          't_layer_seq': 6.201e-07,
+          'eta_mla': 0.4838,
+          'fa3_alpha': 1.186},
  'llamacpp': {'basis': 'llama.cpp 0c1e57098 on one H200 (10 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, '
                        'Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA graphs on '
                        '2) + public RTX 3090 and DGX Spark rows',
