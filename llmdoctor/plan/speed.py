@@ -104,8 +104,23 @@ def hf_speed(engine: str, model: ModelInfo, gpu, read_bytes_per_rank: float, kv_
         flops=sm.gpu_flops(gpu, gemm), attn_flops=sm.gpu_flops(gpu, "bf16"), eager=eager, tp=tp, link=link,
         context=context,
         concurrency=max(int(concurrency), 1), prompt_tokens=context, max_context=max_context,
-        notes=speculative_notes(drafter) + ([] if mla_flops else mla_long_context_notes(model, max(context, max_context))))
+        notes=speculative_notes(drafter) + fa3_notes(sms, mla_tiles or kv_tiles, bool(mla_flops))
+        + ([] if mla_flops else mla_long_context_notes(model, max(context, max_context))))
     return sm.estimate(x)
+
+
+def fa3_notes(sms, tiles: int, mla: bool) -> list[str]:
+    """What FA3's decode occupancy does to one stream's KV read (vLLM on Hopper), where it leaves SMs idle."""
+    from llmdoctor.plan import speed_model as sm
+    share = sm.fa3_busy_fraction(tiles, sms) if sms and tiles else 1.0
+    if share >= 0.8:
+        return []
+    busy = round(share * sms)
+    what = ("MLA attention runs on their tensor cores (fitted on one 128-head shape; batches of 4 or more of it ran "
+            "slower than modelled)" if mla else "its KV cache is read at a share of the bandwidth (fitted on a "
+            "two-KV-head run)")
+    return [f"FA3 decode keeps {busy} of the GPU's {sms} SMs busy for one stream ({tiles} query tile(s), at most "
+            f"32 splits each under CUDA graphs): {what}; more sequences fill the rest"]
 
 
 def mla_long_context_notes(model: ModelInfo, context: int) -> list[str]:

@@ -53,8 +53,8 @@ from llmdoctor.plan.records import SpeedEstimate
 # one all-reduce of a token's hidden state: latency-bound (assumed, not measured here)
 ALLREDUCE_SECONDS = {"nvlink": 8e-6, "pcie": 25e-6, "none": 0.0}
 
-# vLLM 0.26's FA3 decode (FLASH_ATTN_MLA on Hopper) packs a sequence's query heads into tiles of 64 rows and
-# splits the KV of each tile over at most 32 CTAs under CUDA graphs (config/attention.py
+# vLLM 0.26's FA3 decode on Hopper (FLASH_ATTN, FLASH_ATTN_MLA) packs the query heads sharing a KV head into tiles
+# of 64 rows and splits the KV of each tile over at most 32 CTAs under CUDA graphs (config/attention.py
 # flash_attn_max_num_splits_for_cuda_graph), the count chosen by flash-attention's hopper/heuristics.h
 FA3_TILE_ROWS = 64
 FA3_MAX_SPLITS = 32
@@ -405,9 +405,9 @@ def gqa_decode_tiles(model, tp: int = 1) -> int:
     """FA3 query tiles per sequence of a GQA model's attention layers: each KV head packs its group of query heads
     into tiles of 64 rows (PackGQA). 0 for a model without KV heads of its own (MLA, attention-free)."""
     s = model.spec
-    kv = (s.num_kv_heads or 0) // max(tp, 1)
-    if not kv or s.mla_layers:
+    if not s.num_kv_heads or s.mla_layers:
         return 0
+    kv = max(s.num_kv_heads // max(tp, 1), 1)       # vLLM replicates KV heads when TP exceeds them
     group = max((s.num_attention_heads or kv) // (s.num_kv_heads or 1), 1)
     return kv * math.ceil(group / FA3_TILE_ROWS)
 
@@ -430,9 +430,9 @@ def linear_attention_layers(model) -> int:
 
 
 def hopper_sm_count(gpu) -> Optional[int]:
-    """SMs of a Hopper GPU (compute capability 9.0), where vLLM decodes with FA3 (FLASH_ATTN, FLASH_ATTN_MLA): NVIDIA's H100 whitepaper,
-    132 on SXM5 boards (H200, H800 and GH200 alike), 114 on PCIe cards. None elsewhere (other kernels) and for the
-    H20, whose count is not published."""
+    """SMs of a Hopper GPU (compute capability 9.0), where vLLM decodes with FA3 (FLASH_ATTN, FLASH_ATTN_MLA):
+    NVIDIA's H100 whitepaper, 132 on SXM5 boards (H200, H800 and GH200 alike), 114 on PCIe cards. None elsewhere
+    (other kernels) and for the H20, whose count is not published."""
     if getattr(gpu, "cc_major", None) != 9:
         return None
     name = (getattr(gpu, "name", "") or "").upper()

@@ -447,6 +447,13 @@ def test_few_kv_heads_read_the_kv_cache_slower_on_vllm_hopper(runs):
     assert sm.fa3_kv_share(x1, 8, p) == 1.0
     r = byid["vllm-h200-llama31-8b-kv1-long-decode-b1-c123008-p0"]
     assert abs(L.predict(r) / r["measured"] - 1) <= L.TOLERANCE
+    # KV heads per tensor-parallel rank, at least one (vLLM replicates them past TP = KV heads)
+    llama = read_model(os.path.join(ROOT, "benchmarks/speed/models/llama31-8b"))
+    assert [sm.gqa_decode_tiles(llama, tp) for tp in (1, 2, 8, 16)] == [8, 4, 1, 1]
+    # the plan says so where SMs sit idle, and only there
+    fa3 = lambda model: [a for a in _plan(model).speed.assumptions if a.startswith("FA3 decode keeps")]
+    assert "56 of the GPU's 132 SMs" in fa3("benchmarks/speed/models/llama31-8b-kv2")[0]
+    assert fa3("benchmarks/speed/models/llama31-8b") == []
 
 
 def test_gated_deltanet_layers_cost_llamacpp_time_per_layer(runs):
