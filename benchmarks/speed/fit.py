@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import speedlib as L  # noqa: E402
+from llmdoctor.plan import speed_model as sm  # noqa: E402
 from llmdoctor.plan import speed_params as SP  # noqa: E402
 
 WEIGHT = {"decode": 2.0, "aggregate": 1.0, "prefill": 1.0}
@@ -29,11 +30,11 @@ BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "E
           "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000),
           "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
           "eta_mla": (0.02, 1.0), "fa3_alpha": (0.0, 2.0), "t_layer_linear": (1e-7, 1e-3), "pf_linear": (1e-10, 1e-5),
-          "memory_class_factor": (0.3, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
+          "memory_class_factor": (0.3, 1.0), "arch_factor": (0.2, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
 
 
 def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str], hbm_formats: list[str],
-          moe_classes: list[str], prefill_ctx: bool, layer_kinds: set) -> list[tuple]:
+          moe_classes: list[str], prefill_ctx: bool, layer_kinds: set, archs: list[str]) -> list[tuple]:
     keys = [("t_fixed",), ("t_seq",), ("t_layer",), ("cap_kv",), ("eta_mm",), ("t_pf",)]
     # a kernel's ceiling only shows on HBM; a format seen only on slower memory informs the memory factor
     keys += [("cap_w", f) for f in hbm_formats]
@@ -43,6 +44,7 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
         keys += [("eta_pf", f) for f in formats]
     keys += [("memory_class_factor", c) for c in classes if c not in ("hbm", "gddr")]
     keys += [("moe_class_factor", c) for c in moe_classes]
+    keys += [("arch_factor", a) for a in archs]
     if eager:
         keys.append(("t_launch",) if "t_launch" in p else ("t_layer_eager",))
     if prefill_ctx:
@@ -163,7 +165,11 @@ def fit_engine(engine: str, rows, p, extra_keys=(), cv_spread: bool = True):
                    if any(has(L.inputs_for(r)) for r in rows)}
     for k in layer_kinds:
         p.setdefault(k, {"eta_mla": 0.5, "t_layer_linear": 1e-5, "pf_linear": 1e-7, "fa3_alpha": 0.5}[k])
-    keys = _keys(p, formats, eager, moe, classes, hbm_formats, moe_classes, prefill_ctx, layer_kinds) + list(extra_keys)
+    # GPU generations with rows of their own (sm.arch_key); 0.7 to start off the bound of 1
+    archs = sorted({sm.arch_key(L.inputs_for(r)) for r in rows} - {""})
+    p["arch_factor"] = {a: p.get("arch_factor", {}).get(a, 0.7) for a in archs}
+    keys = (_keys(p, formats, eager, moe, classes, hbm_formats, moe_classes, prefill_ctx, layer_kinds, archs)
+            + list(extra_keys))
     p.setdefault("t_layer_fmt", {})
     p.setdefault("t_layer_moe", 1e-5)
     if p.get("mv_batch"):
@@ -219,6 +225,8 @@ def _touches(k, r) -> bool:
         return x.weight_format == k[1]
     if k[0] in ("memory_class_factor", "moe_class_factor"):
         return x.memory_class == k[1]
+    if k[0] == "arch_factor":
+        return sm.arch_key(x) == k[1]
     if k[0] in ("eta_moe", "pf_moe", "t_pf_moe", "t_layer_moe"):
         return bool(x.num_experts)
     if k[0] in ("t_layer_eager", "t_launch"):
@@ -270,7 +278,7 @@ def main():
     fit_engine("vllm", vl, params["vllm"])
     params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (10 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
                                    "Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA "
-                                   "graphs on 2) + public RTX 3090 and DGX Spark rows")
+                                   "graphs on 2) + public RTX 3090, DGX Spark and Tesla P40 rows")
     params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (9 models and shapes, 1B-70B: bf16, fp8, AWQ, MoE, MLA, "
                                "eager; four of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
     for p in params.values():
@@ -280,7 +288,7 @@ def main():
                   "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor", "eta_mla", "t_layer_linear", "pf_linear", "fa3_alpha"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")
-        for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf"):
+        for t in ("cap_w", "eta_pf", "memory_class_factor", "t_layer_fmt", "moe_class_factor", "cap_pf", "arch_factor"):
             if t not in p:
                 continue
             p[t] = {f: float(f"{v:.4g}") for f, v in p[t].items()}

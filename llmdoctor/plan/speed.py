@@ -210,8 +210,12 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         notes.append(f"{gpu.name} (compute capability {gpu.cc_major}.{gpu.cc_minor}): llama.cpp captures no CUDA "
                      "graphs below 7.0, every kernel is launched from the host: a step takes at least the host's "
                      "launch time per layer (measured on an H200 host with graphs turned off), longer on a slower CPU")
+    arch = sm.gpu_arch(gpu) if gpu is not None else ""
+    if arch == "pascal":
+        notes.append("Pascal: llama.cpp streams weights at a fraction of newer cards' rate (2- and 3-bit K-quants at "
+                     "a smaller one), calibrated on six public Tesla P40 runs of one 7B model (2024 builds)")
     x = sm.SpeedInputs(
-        engine="llamacpp", weight_format=fmt, bandwidth=bandwidth, memory_class=mclass,
+        engine="llamacpp", weight_format=fmt, bandwidth=bandwidth, memory_class=mclass, arch=arch,
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
         num_experts=moe.num_experts if moe and exp_b else 0, experts_per_token=moe.experts_per_token if moe and exp_b else 0,
         kv_bytes_per_token=kv_bytes_per_token, state_bytes=state_bytes, num_layers=layer_equivalents(model),

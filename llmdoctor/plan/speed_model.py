@@ -79,6 +79,7 @@ class SpeedInputs:
     weight_format: str                        # "bf16" | "fp8" | "int4" | "fp4" | "q4_0" | "q4_k" | "q8_0" | "f16" ...
     bandwidth: Optional[float]                # bytes/s of the GPU(s) holding the weights
     memory_class: str                         # "hbm" | "gddr" | "lpddr"
+    arch: str = ""                            # GPU generation where an engine's kernels differ by it ("pascal")
     gpu_name: str = ""
     dense_bytes: float = 0.0                  # weights every token reads (attention, dense FFN, shared experts, lm_head)
     expert_bytes: float = 0.0                 # all routed-expert weights (on the GPU)
@@ -130,8 +131,20 @@ def kv_bandwidth(x: SpeedInputs, p: dict) -> float:
 
 def peak_efficiency(x: SpeedInputs, p: dict) -> float:
     """Fraction of the spec bandwidth the engine's kernels reach: ETA_PEAK, times the engine's factor for the
-    memory class (LPDDR unified memory: measured per engine on DGX Spark)."""
-    return SP.ETA_PEAK * p["memory_class_factor"].get(x.memory_class, SP.MEMORY_CLASS_FACTOR.get(x.memory_class, 1.0))
+    memory class (LPDDR unified memory: measured per engine on DGX Spark) and for the GPU's generation (llama.cpp
+    on Pascal: public P40 rows)."""
+    arch = p.get("arch_factor", {})
+    return (SP.ETA_PEAK * p["memory_class_factor"].get(x.memory_class, SP.MEMORY_CLASS_FACTOR.get(x.memory_class, 1.0))
+            * arch.get(arch_key(x), arch.get(x.arch, 1.0)))
+
+
+# 2- and 3-bit K-quants unpack more per byte: on Pascal they ran at about half the rate of 4-5-bit types
+LOW_BIT_K = ("q2_k", "q3_k")
+
+
+def arch_key(x: SpeedInputs) -> str:
+    """arch_factor's key of a run: its GPU generation, split by low-bit K-quants where it has one."""
+    return f"{x.arch}-lowk" if x.arch and x.weight_format in LOW_BIT_K else x.arch
 
 
 def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = None) -> float:
@@ -334,6 +347,12 @@ def kernel_path(x: SpeedInputs) -> str:
 
 
 # ------------------------------------------------------------------ inputs from the planners' records
+
+def gpu_arch(gpu) -> str:
+    """The generation key of arch_factor: "pascal" for compute capability 6.x (llama.cpp's mat-vec kernels there
+    have no tensor cores, half-rate fp16 at best and no CUDA graphs), "" otherwise."""
+    return "pascal" if getattr(gpu, "cc_major", None) == 6 else ""
+
 
 def memory_class(gpu) -> str:
     """HBM (datacenter), GDDR (consumer/workstation), LPDDR (unified-memory boards)."""

@@ -34,10 +34,9 @@ KNOWN_MISSES = {
     "pub-llmfit-gtx1050ti-qwen3-0.6b-q4_k_m", "pub-llmfit-gtx1050ti-llama32-1b-q4_k_m",
     "pub-llmfit-gtx1050ti-gemma3-1b-q4_k_m", "pub-llmfit-gtx1050ti-qwen3-1.7b-q4_k_m",
     "pub-llmfit-gtx1050ti-llama32-3b-q4_k_m", "pub-llmfit-gtx1050ti-qwen3-4b-q4_k_m",
-    # Ollama on a Tesla P40 (Pascal, 2025-02): +53..+76 %; nothing is calibrated on Pascal, where llama.cpp also
-    # captures no CUDA graphs (the plan says so and widens the range, not enough)
-    "pub-ollama-p40-llama32-1b", "pub-ollama-p40-llama32-3b", "pub-ollama-p40-deepseek-r1-7b",
-    "pub-ollama-p40-deepseek-r1-8b", "pub-ollama-p40-gemma2-9b",
+    # Ollama on a Tesla P40 (Pascal, 2025-02), Llama-3.2-3B Q4_K_M: +32 % (+76 % before Pascal's factor was
+    # calibrated on six public 2024 P40 llama-bench rows of Llama-2-7B; the other four P40 rows are +13..+29 %)
+    "pub-ollama-p40-llama32-3b",
     # vLLM eager Llama-3-8B (the issue's table, 81 tok/s): -30 %; eager calibration runs moved 30-60 % with the host
     "issue-vllm-h200-llama3-8b-eager",
     # llama.cpp without CUDA graphs, Qwen3-0.6B Q8_0: +53 %; the host's launch time per layer was fitted on two Llama
@@ -454,6 +453,19 @@ def test_few_kv_heads_read_the_kv_cache_slower_on_vllm_hopper(runs):
     fa3 = lambda model: [a for a in _plan(model).speed.assumptions if a.startswith("FA3 decode keeps")]
     assert "56 of the GPU's 132 SMs" in fa3("benchmarks/speed/models/llama31-8b-kv2")[0]
     assert fa3("benchmarks/speed/models/llama31-8b") == []
+
+
+def test_pascal_is_calibrated_apart_and_its_held_out_rows_follow(runs):
+    """llama.cpp on a P40 streams its weights at a fraction of what newer cards reach (arch_factor, fitted on six
+    public P40 llama-bench rows), 2- and 3-bit K-quants at a smaller one. Without it the held-out Ollama P40 rows
+    were +53..+76 %; with it four of five are within the target."""
+    p = SP.PARAMS["llamacpp"]
+    assert 0.2 < p["arch_factor"]["pascal-lowk"] < p["arch_factor"]["pascal"] < 1.0
+    p40 = [r for r in runs if r["id"].startswith("pub-ollama-p40-")]
+    errs = [L.predict(r) / r["measured"] - 1 for r in p40]
+    assert len(p40) == 5 and sum(abs(e) <= L.TOLERANCE for e in errs) >= 4
+    bare = dict(p, arch_factor={})
+    assert all(L.predict(r, bare) > 1.4 * r["measured"] for r in p40)
 
 
 def test_gated_deltanet_layers_cost_llamacpp_time_per_layer(runs):
