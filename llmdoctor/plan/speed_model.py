@@ -68,6 +68,10 @@ FAMILY = {  # weight format -> the measured format whose efficiency stands in fo
 }
 
 
+# 2- and 3-bit K-quants unpack more per byte: on Pascal they ran at about half the rate of 4-5-bit types
+LOW_BIT_K = ("q2_k", "q3_k")
+
+
 def _eta(table: dict, fmt: str, default: str) -> float:
     return table.get(fmt) or table.get(FAMILY.get(fmt, "")) or table[default]
 
@@ -136,10 +140,6 @@ def peak_efficiency(x: SpeedInputs, p: dict) -> float:
     arch = p.get("arch_factor", {})
     return (SP.ETA_PEAK * p["memory_class_factor"].get(x.memory_class, SP.MEMORY_CLASS_FACTOR.get(x.memory_class, 1.0))
             * arch.get(arch_key(x), arch.get(x.arch, 1.0)))
-
-
-# 2- and 3-bit K-quants unpack more per byte: on Pascal they ran at about half the rate of 4-5-bit types
-LOW_BIT_K = ("q2_k", "q3_k")
 
 
 def arch_key(x: SpeedInputs) -> str:

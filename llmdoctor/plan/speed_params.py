@@ -10,7 +10,8 @@ vLLM's cost per layer per sequence of a batch; t_launch llama.cpp's host launch 
 CUDA graphs; eta_mla the FA3 MLA decode's fraction of the 16-bit peak of the SMs it keeps busy, fa3_alpha
 the exponent of the KV bandwidth's share when FA3's GQA decode keeps under 80 % of the SMs busy (vLLM,
 Hopper); t_layer_linear and pf_linear llama.cpp's cost per Gated DeltaNet layer a decode step and a prompt
-token. `spread` is the 90th-percentile relative error of single-stream decode on the calibration rows.
+token; arch_factor the bandwidth factor of a GPU generation with rows of its own (llama.cpp on Pascal, its
+2- and 3-bit K-quants apart: speed_model.arch_key). `spread` is the 90th-percentile relative error of single-stream decode on the calibration rows.
 """
 
 PARAMS = {'vllm': {'basis': 'vLLM 0.26.0 on one H200 (9 models and shapes, 1B-70B: bf16, fp8, AWQ, MoE, MLA, eager; '
