@@ -104,3 +104,19 @@ def test_awq_on_hopper_counts_machete_zero_points():
     assert machete_layer_scale(awq, 1, hopper, "0.11.0")[0] == 1.0         # not read before 0.19
     dense = read_model("fixtures/models/Qwen--Qwen3-8B")
     assert machete_layer_scale(dense, 1, hopper, "0.26.0")[0] == 1.0
+
+
+def test_mla_keeps_a_16_bit_copy_of_a_quantized_kv_b_proj():
+    """DeepSeek-V3's fp8 kv_b_proj is dequantized into 16-bit W_UK/W_UV beside it (512 x 128 heads x 256 x 2 B a
+    layer, 61 layers: 1.91 GiB at TP 1, an eighth at TP 8); a 16-bit kv_b_proj is only viewed (DeepSeek-V2-Lite);
+    a GQA model has none. The dsv3-24l speed run logged 17.28 GiB against 17.25 with it (docs/accuracy.md)."""
+    from llmdoctor.engines.vllm.loads import mla_absorbed_copy_bytes
+    v3 = read_model("fixtures/models/deepseek-ai--DeepSeek-V3")
+    per_layer = 512 * 128 * (128 + 128) * 2
+    assert mla_absorbed_copy_bytes(v3, 1, 1, 2, None)[0] == 61 * per_layer
+    assert mla_absorbed_copy_bytes(v3, 8, 1, 2, None)[0] == 61 * per_layer // 8
+    assert mla_absorbed_copy_bytes(v3, 1, 2, 2, None)[0] == 31 * per_layer          # the busier pipeline stage
+    lite = read_model("benchmarks/speed/models/dsv2-lite")
+    assert mla_absorbed_copy_bytes(lite, 1, 1, 2, None) == (0, "")
+    assert mla_absorbed_copy_bytes(lite, 1, 1, 2, "fp8")[0] > 0                      # online fp8 quantizes kv_b too
+    assert mla_absorbed_copy_bytes(read_model("fixtures/models/Qwen--Qwen3-8B"), 1, 1, 2, "fp8") == (0, "")

@@ -1,11 +1,14 @@
 """What vLLM loads beyond the checkpoint's plain sums: the towers it skips, a speculative drafter's own
-weights, and the padding of MXFP4 expert layouts."""
+weights, the padding of MXFP4 expert layouts, and MLA's 16-bit copy of a quantized kv_b_proj."""
 from __future__ import annotations
 
+import math
+from typing import Optional
+
 from llmdoctor.checkpoint.quant import NVFP4_BYTES
-from llmdoctor.checkpoint.spec import ModelInfo
+from llmdoctor.checkpoint.spec import MLA, ModelInfo
 from llmdoctor.engines.vllm.versions import has
-from llmdoctor.plan.common import DTYPE_BYTES, canonical_dtype
+from llmdoctor.plan.common import DTYPE_BYTES, GIB, canonical_dtype
 
 # Model types whose vision tower also serves video (_mark_tower_model(vllm_config, {"image", "video"}) in
 # vllm/model_executor/models/*.py, v0.26.0): their tower is skipped only when video is 0 as well.
@@ -129,3 +132,24 @@ def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
     scale = hp * ip / (h * i)
     return scale, (f"MXFP4 experts padded to hidden {hp} x intermediate {ip} per rank (from {h} x {i}): "
                    f"x{scale:.3f} expert bytes")
+
+
+def mla_absorbed_copy_bytes(model: ModelInfo, tp: int, pp: int, act_bytes: int,
+                            online_quant: Optional[str]) -> tuple[int, str]:
+    """Bytes per rank of the 16-bit W_UK_T and W_UV vLLM keeps for MLA decode (v0.26
+    model_executor/layers/attention/mla_attention.py process_weights_after_loading): taken from kv_b_proj through
+    get_and_maybe_dequant_weights, so views of it when it is 16-bit, a new 16-bit copy beside it when it is
+    quantized (a DeepSeek-V3/R1 fp8 checkpoint: kv_lora x heads x (qk_nope + v_head) x 2 B a layer)."""
+    s, q = model.spec, model.quantization
+    quantized = bool(online_quant) or (q is not None and q.method != "gguf" and not any(
+        "kv_b" in m or "self_attn" in m for m in q.unquantized_modules))
+    mla = [layer for layer in s.layers or [] if layer.kind == MLA]
+    if not (mla and quantized):
+        return 0, ""
+    layer = mla[0]
+    qk_nope = (layer.mla_qk_head_dim or 0) - (layer.rope_dim or 0)
+    heads = max((s.num_attention_heads or 0) // max(tp, 1), 1)
+    per_layer = (layer.kv_lora_rank or 0) * heads * (qk_nope + (layer.mla_v_head_dim or 0)) * act_bytes
+    total = per_layer * math.ceil(len(mla) / max(pp, 1))
+    return total, (f"MLA: vLLM keeps 16-bit W_UK/W_UV dequantized from the quantized kv_b_proj beside it "
+                   f"({total / GIB:.2f} GiB per GPU)")

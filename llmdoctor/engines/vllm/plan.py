@@ -22,8 +22,8 @@ from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, Sp
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed, tp_link
 from llmdoctor.engines.vllm.kv import KvSettings, plan_kv
 from llmdoctor.engines.vllm.loads import (draft_weight_bytes, eagle_drafter_params, loads_drafter,
-                                         machete_layer_scale, modelopt_head_scale, mxfp4_expert_scale,
-                                         skipped_towers)
+                                         machete_layer_scale, mla_absorbed_copy_bytes, modelopt_head_scale,
+                                         mxfp4_expert_scale, skipped_towers)
 from llmdoctor.engines.vllm.profile import activation_bytes, uses_v2_runner
 from llmdoctor.plan.weights import rank_weights
 
@@ -155,7 +155,9 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                       skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale,
                       extra_last_stage=draft_bytes // tp, head_scale=head_scale, layer_layout_scale=layout_scale)
     notes += rw.assumptions
-    weights = rw.bytes_per_gpu
+    mla_copy, why_mla = mla_absorbed_copy_bytes(model, tp, pp, act_bytes, online_quant)
+    notes += [why_mla] if why_mla else []
+    weights = rw.bytes_per_gpu + mla_copy
     v2 = v1 and uses_v2_runner(model, version, request.env, method)
     activation, why = activation_bytes(model, T, num_reqs, tp, act_bytes, version, v2)
     notes.append(why)
