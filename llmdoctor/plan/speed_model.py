@@ -31,9 +31,9 @@ calibration runs sample already (LLM.generate). Single-stream tok/s is 1/t(1, C)
 planned concurrency B is B/t(B, C).
 
 Time to first token of P prompt tokens = t_pf [+ t_pf_moe] + max(P * (2 * P_active / (FLOPS * eta_pf[format]
-[* pf_moe]) + attention / (FLOPS_16 * eta_attn) + linear_layers * pf_linear), weights / bw_w), FLOPS from the GPU table for the GEMM
-dtype; attention (growing with the context) runs in 16 bits whatever the weights' format, at a fraction
-eta_attn of that peak.
+[* pf_moe]) + attention / (FLOPS_16 * eta_attn) + linear_layers * pf_linear), weights / bw_w), FLOPS from
+the GPU table for the GEMM dtype; attention (growing with the context) runs in 16 bits whatever the weights'
+format, at a fraction eta_attn of that peak.
 
 The constants live in speed_params.py, fitted by benchmarks/speed/fit.py on the calibration rows of
 benchmarks/speed/runs.csv only; benchmarks/speed/check.py reports the error on the held-out rows

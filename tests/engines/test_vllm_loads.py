@@ -113,10 +113,11 @@ def test_mla_keeps_a_16_bit_copy_of_a_quantized_kv_b_proj():
     from llmdoctor.engines.vllm.loads import mla_absorbed_copy_bytes
     v3 = read_model("fixtures/models/deepseek-ai--DeepSeek-V3")
     per_layer = 512 * 128 * (128 + 128) * 2
-    assert mla_absorbed_copy_bytes(v3, 1, 1, 2, None)[0] == 61 * per_layer
-    assert mla_absorbed_copy_bytes(v3, 8, 1, 2, None)[0] == 61 * per_layer // 8
-    assert mla_absorbed_copy_bytes(v3, 1, 2, 2, None)[0] == 31 * per_layer          # the busier pipeline stage
+    assert mla_absorbed_copy_bytes(v3, 1, 1, 2, None, "0.26.0")[0] == 61 * per_layer
+    assert mla_absorbed_copy_bytes(v3, 8, 1, 2, None, "0.26.0")[0] == 61 * per_layer // 8
+    assert mla_absorbed_copy_bytes(v3, 1, 2, 2, None, "0.26.0")[0] == 31 * per_layer      # the busier PP stage
     lite = read_model("benchmarks/speed/models/dsv2-lite")
-    assert mla_absorbed_copy_bytes(lite, 1, 1, 2, None) == (0, "")
-    assert mla_absorbed_copy_bytes(lite, 1, 1, 2, "fp8")[0] > 0                      # online fp8 quantizes kv_b too
-    assert mla_absorbed_copy_bytes(read_model("fixtures/models/Qwen--Qwen3-8B"), 1, 1, 2, "fp8") == (0, "")
+    assert mla_absorbed_copy_bytes(lite, 1, 1, 2, None, "0.26.0") == (0, "")
+    assert mla_absorbed_copy_bytes(lite, 1, 1, 2, "fp8", "0.26.0")[0] > 0    # online fp8 quantizes kv_b too
+    assert mla_absorbed_copy_bytes(read_model("fixtures/models/Qwen--Qwen3-8B"), 1, 1, 2, "fp8", "0.26.0") == (0, "")
+    assert mla_absorbed_copy_bytes(v3, 1, 1, 2, None, "0.7.3") == (0, "")    # before the V1 engine

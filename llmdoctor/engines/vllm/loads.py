@@ -134,8 +134,8 @@ def mxfp4_expert_scale(model: ModelInfo, tp: int, gpu) -> tuple[float, str]:
                    f"x{scale:.3f} expert bytes")
 
 
-def mla_absorbed_copy_bytes(model: ModelInfo, tp: int, pp: int, act_bytes: int,
-                            online_quant: Optional[str]) -> tuple[int, str]:
+def mla_absorbed_copy_bytes(model: ModelInfo, tp: int, pp: int, act_bytes: int, online_quant: Optional[str],
+                            version: str) -> tuple[int, str]:
     """Bytes per rank of the 16-bit W_UK_T and W_UV vLLM keeps for MLA decode (v0.26
     model_executor/layers/attention/mla_attention.py process_weights_after_loading): taken from kv_b_proj through
     get_and_maybe_dequant_weights, so views of it when it is 16-bit, a new 16-bit copy beside it when it is
@@ -144,7 +144,7 @@ def mla_absorbed_copy_bytes(model: ModelInfo, tp: int, pp: int, act_bytes: int,
     quantized = bool(online_quant) or (q is not None and q.method != "gguf" and not any(
         "kv_b" in m or "self_attn" in m for m in q.unquantized_modules))
     mla = [layer for layer in s.layers or [] if layer.kind == MLA]
-    if not (mla and quantized):
+    if not (mla and quantized and has("mla_kv_b_16bit_copy", version)):
         return 0, ""
     layer = mla[0]
     qk_nope = (layer.mla_qk_head_dim or 0) - (layer.rope_dim or 0)

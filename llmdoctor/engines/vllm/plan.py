@@ -155,7 +155,7 @@ def plan_vllm(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
                       skip_towers=skipped_towers(s, version, model.model_type or ""), expert_scale=expert_scale,
                       extra_last_stage=draft_bytes // tp, head_scale=head_scale, layer_layout_scale=layout_scale)
     notes += rw.assumptions
-    mla_copy, why_mla = mla_absorbed_copy_bytes(model, tp, pp, act_bytes, online_quant)
+    mla_copy, why_mla = mla_absorbed_copy_bytes(model, tp, pp, act_bytes, online_quant, version)
     notes += [why_mla] if why_mla else []
     weights = rw.bytes_per_gpu + mla_copy
     v2 = v1 and uses_v2_runner(model, version, request.env, method)

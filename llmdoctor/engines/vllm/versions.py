@@ -14,6 +14,10 @@ CHANGES: dict[str, Change] = {
     "v1_engine": Change(
         "0.8.0", "the V1 engine (block-based KV cache, one profile run) is the default",
         "vllm/envs.py VLLM_USE_V1; vllm/v1/worker/gpu_worker.py (read: v0.8.5)"),
+    "mla_kv_b_16bit_copy": Change(
+        "0.8.0", "MLA keeps W_UK/W_UV in 16 bits: a dequantized copy beside a quantized kv_b_proj",
+        "vllm/model_executor/layers/attention/mla_attention.py · MLAAttention.process_weights_after_loading "
+        "(read: v0.26.0 only; applied to every V1 version)"),
     "gmu_bounds_checked": Change(
         "0.12.0", "gpu_memory_utilization validated in (0, 1] (only > 1 refused before)",
         "vllm/config/cache.py · CacheConfig.gpu_memory_utilization Field(gt=0, le=1) (0.11.0: _verify_args > 1.0 only)"),
