@@ -120,7 +120,7 @@ def fa3_notes(sms, tiles: int, mla: bool) -> list[str]:
             "slower than modelled)" if mla else "its KV cache is read at a share of the bandwidth (fitted on a "
             "two-KV-head run)")
     return [f"FA3 decode keeps {busy} of the GPU's {sms} SMs busy for one stream ({tiles} query tile(s), at most "
-            f"32 splits each under CUDA graphs): {what}; more sequences fill the rest"]
+            f"{sm.FA3_MAX_SPLITS} splits each under CUDA graphs): {what}; more sequences fill the rest"]
 
 
 def mla_long_context_notes(model: ModelInfo, context: int) -> list[str]:

@@ -16,7 +16,7 @@ One decode step of B sequences at a per-sequence context C takes
               [vLLM MLA on Hopper: at least B * C * mla_flops / (FLOPS_16 * busy(B) * eta_mla), FA3's decode
                on the SMs its split heuristic keeps busy]
 
-    1 / bw_w = 1 / (ETA_PEAK * memory_class_factor * peak bandwidth) + 1 / cap_w[format]
+    1 / bw_w = 1 / (ETA_PEAK * memory_class_factor * arch_factor * peak bandwidth) + 1 / cap_w[format]
 
 The bandwidth term is a fraction of the GPU's peak in series with a ceiling of the kernels themselves
 (dequantization, too few bytes in flight): on a 1 TB/s card the first term rules, on HBM the second.

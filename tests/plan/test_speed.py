@@ -414,6 +414,18 @@ def test_fa3_keeps_a_fraction_of_the_sms_busy_at_batch_one():
     assert sm.fa3_busy_fraction(106, 132) == 1.0
 
 
+def test_hopper_sm_count_matches_a_real_h200():
+    """The SM count FA3's occupancy is worked from (and the plan prints) against torch's device properties and
+    nvidia-smi on the device's H200 (fixtures/machines/h200-torch-device-properties.txt)."""
+    import re
+    text = open(os.path.join(ROOT, "fixtures/machines/h200-torch-device-properties.txt")).read()
+    sms = int(re.search(r"multi_processor_count=(\d+)", text).group(1))
+    cc = re.search(r"NVIDIA H200, (\d+)\.(\d+),", text)
+    real = dataclasses.make_dataclass("Gpu", ["name", "cc_major"])("NVIDIA H200", int(cc.group(1)))
+    assert sm.hopper_sm_count(real) == sms == 132
+    assert sm.hopper_sm_count(target_what_if("H200", None, 1).gpus[0]) == sms
+
+
 def test_mla_decode_on_hopper_is_modelled_and_elsewhere_flagged(runs):
     """vLLM on an H200 decodes MLA with FA3 at the tensor cores of the SMs it keeps busy (eta_mla fitted on the
     128-head dsv3-24l calibration run); the held-out 16-head DeepSeek-V2-Lite at 123K tokens (169 tok/s) is
