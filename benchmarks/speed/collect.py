@@ -70,6 +70,10 @@ ROLE = {
     # for GQA (the one-KV-head run above read its KV at ~1.8 TB/s; it stays held out, seen); a 64-head MLA shape
     # (one query tile, as DeepSeek-V2-Lite) at 2 and 4 sequences, where the tiles fill more SMs, is held out
     "llama31-8b-kv2-long": "calibration", "dsv3-24l-h64-long": "held-out",
+    # 2026-12-02 (seventh session), fixed before the run: batched MLA at a short context (1K, where attention is
+    # small) beside longer ones, to part the block-fp8 GEMMs at small M from FA3's MLA decode. The 128-head shape
+    # calibrates; the 64-head shape at batch sizes and contexts not measured before is held out
+    "dsv3-24l-batch": "calibration", "dsv3-24l-h64-batch": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -106,6 +110,16 @@ ROLE = {
     # llama-server), and the 0.8B without CUDA graphs; qwen35moe-35b-a3b above stays held out
     "gdn qwen35-0.8b q8_0": "calibration", "gdn qwen35-0.8b q4_k_m": "calibration",
     "gdn qwen35-27b q4_k_m": "held-out", "qwen35-27b q4_k_m": "held-out", "eager qwen35-0.8b q8_0": "held-out",
+    # run10 (seventh session), fixed before it ran: without CUDA graphs (as on every card below cc 7.0) a step takes
+    # at least the host's time to launch the decode graph's kernels, which differ by architecture: Qwen3 adds q/k
+    # norms, Gemma 3 also sandwich norms, MoE layers a router, Gated DeltaNet layers ~40 nodes (ggml graph nodes
+    # counted with llama.cpp's CPU build). Llama-1B (again) and a Qwen3-1.7B Q8_0 file calibrate; Gemma-3-1B, Qwen3-4B,
+    # Qwen3-30B-A3B and, again, Qwen3-0.6B and Qwen3.5-0.8B are held out. Each file also with graphs, keeping its role
+    "eager qwen3-1.7b q8_0": "calibration", "graphs qwen3-1.7b q8_0": "calibration",
+    "eager gemma3-1b q8_0": "held-out", "graphs gemma3-1b q8_0": "held-out",
+    "eager qwen3-4b q4_k_m": "held-out", "graphs qwen3-4b q4_k_m": "held-out",
+    "eager qwen3moe-30b-a3b q4_0": "held-out", "graphs qwen3moe-30b-a3b q4_0": "calibration",
+    "graphs qwen35-0.8b q8_0": "calibration",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
@@ -122,7 +136,7 @@ GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "
               "qwen3-4b": "qwen3-4b", "qwen3-14b": "qwen3-14b", "qwen3moe-30b-a3b": "qwen3-30b-a3b",
               "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B", "qwen3-0.6b": "qwen3-0.6b",
               "qwen3-1.7b": "qwen3-1.7b", "qwen3-8b": "qwen3-8b", "qwen35-0.8b": "qwen35-0.8b",
-              "qwen35-27b": "fixtures/models/Qwen--Qwen3.5-27B"}
+              "qwen35-27b": "fixtures/models/Qwen--Qwen3.5-27B", "gemma3-1b": "fixtures/models/google--gemma-3-1b-it"}
 # llama.cpp device runs: (bench jsonl, log, llama-bench command, note). run3 and run4 also served the same
 # files (lcpp-served-runN.jsonl); run5 only served, on the machine of run4
 LCPP_RUNS = {

@@ -5,7 +5,7 @@ file with the real shapes of a model and random (but finite, small) values runs 
 speed. Each quantized tensor's blocks are random bytes whose fp16 scale fields are overwritten with
 small finite values; the bytes come from one random pool per type (tensors are views into it).
 
-Tensor names and shapes follow llama.cpp 0c1e57098 `src/models/{llama,qwen3,qwen3moe,qwen35,qwen35moe}.cpp`.
+Tensor names and shapes follow llama.cpp 0c1e57098 `src/models/{llama,qwen3,qwen3moe,qwen35,qwen35moe,gemma3}.cpp`.
 Recipes follow llama-quantize's defaults loosely: Q4_0 (output Q6_K), Q8_0, F16, Q4_K_M (Q4_K;
 attn_v and ffn_down(_exps) Q6_K on the 'more bits' layers; output Q6_K). A tied model's token_embd
 takes the output's type, as llama-quantize gives it (the files of the 2026-11 runs had it at the base type).
@@ -43,6 +43,10 @@ SHAPES = {
                         kh=16, vh=16, hd=128, interval=4),
     "qwen35-27b": dict(arch="qwen35", L=64, embd=5120, H=24, KV=4, D=256, ff=17408, vocab=248320, tied=False,
                        kh=16, vh=48, hd=128, interval=4),
+    # Gemma-3-1B / 27B (fixtures/models): q/k norms, post-attention and post-FFN norms, 5 sliding-window layers to 1
+    "gemma3-1b": dict(arch="gemma3", L=26, embd=1152, H=4, KV=1, D=256, ff=6912, vocab=262144, tied=True, swa=512),
+    "gemma3-27b": dict(arch="gemma3", L=62, embd=5376, H=32, KV=16, D=128, ff=21504, vocab=262208, tied=True,
+                       swa=1024),
 }
 HYBRID = ("qwen35", "qwen35moe")
 
@@ -96,7 +100,7 @@ def tensors(s: dict, recipe: str) -> list[tuple[str, tuple[int, ...], T]]:
             gate = 2 if s["arch"] in HYBRID else 1
             t += [(p + "attn_q.weight", (E_, D * H * gate), base), (p + "attn_k.weight", (E_, D * KV), base),
                   (p + "attn_v.weight", (E_, D * KV), big), (p + "attn_output.weight", (D * H, E_), base)]
-            if s["arch"] in ("qwen3", "qwen3moe") + HYBRID:
+            if s["arch"] in ("qwen3", "qwen3moe", "gemma3") + HYBRID:
                 t += [(p + "attn_q_norm.weight", (D,), T.F32), (p + "attn_k_norm.weight", (D,), T.F32)]
         else:
             kd, vd = s["hd"] * s["kh"], s["hd"] * s["vh"]
@@ -110,6 +114,8 @@ def tensors(s: dict, recipe: str) -> list[tuple[str, tuple[int, ...], T]]:
             t.append((p + "post_attention_norm.weight", (E_,), T.F32))
         else:
             t.append((p + "ffn_norm.weight", (E_,), T.F32))
+        if s["arch"] == "gemma3":
+            t += [(p + "post_attention_norm.weight", (E_,), T.F32), (p + "post_ffw_norm.weight", (E_,), T.F32)]
         if "E" in s:
             E, fe = s["E"], s["ffe"]
             t += [(p + "ffn_gate_inp.weight", (E_, E), T.F32), (p + "ffn_gate_exps.weight", (E_, fe, E), base),
@@ -163,6 +169,10 @@ def write(path: str, shape: str, recipe: str) -> int:
     if arch == "llama":
         w.add_rope_dimension_count(s["D"])
         w.add_vocab_size(s["vocab"])
+    if arch == "gemma3":
+        w.add_sliding_window(s["swa"])
+        w.add_uint32(f"{arch}.attention.sliding_window_pattern", 6)
+        w.add_float32(f"{arch}.rope.freq_base_swa", 10000.0)
     if "E" in s:
         w.add_expert_count(s["E"])
         w.add_expert_used_count(s["EU"])
