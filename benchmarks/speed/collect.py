@@ -74,6 +74,10 @@ ROLE = {
     # small) beside longer ones, to part the block-fp8 GEMMs at small M from FA3's MLA decode. The 128-head shape
     # calibrates; the 64-head shape at batch sizes and contexts not measured before is held out
     "dsv3-24l-batch": "calibration", "dsv3-24l-h64-batch": "held-out",
+    # again, each case alone on a fresh machine with nothing else running: the first call ran while llama.cpp's build
+    # (ninja -j 14, niced) still compiled on the host (it was at step 112 of 366 when the call began and done at its
+    # end; logs of run10), so its batch rows are excluded; fixed before the second call
+    "dsv3-24l-batch-r2": "calibration", "dsv3-24l-h64-batch-r2": "held-out",
     # llama.cpp 0c1e57098, H200
     "llama-8b q4_0": "calibration", "qwen3moe-30b-a3b q4_0": "calibration", "llama-1b q4_0": "calibration",
     "llama-8b q8_0": "calibration", "llama-8b q4_k_m": "calibration", "llama-1b f16": "calibration",
@@ -124,8 +128,11 @@ ROLE = {
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
                     "(quantization/auto_gptq.py maybe_update_config), and a config-only directory has none")
+BUILD_BESIDE = ("measured while llama.cpp's CUDA build (ninja -j 14, nice 19) ran on the same 16 vCPUs: it was at step "
+                "112 of 366 when the call began and had finished at its end; measured again alone (-r2)")
 EXCLUDE = {
     "llama2-7b-gptq": GPTQ_CONFIG_ONLY + " (12.55 GiB loaded for a 4-bit 7B; AWQ: 3.74 GiB)",
+    "dsv3-24l-batch": BUILD_BESIDE, "dsv3-24l-h64-batch": BUILD_BESIDE,
 }
 DEFAULT_MOE = "aggregate rows: the fused-MoE kernel had no tuned config on H200 ('Using default MoE config') and " \
               "vbench.py did not warm each batch size, so Triton JIT fell inside the timed region (non-monotonic)"
@@ -152,12 +159,17 @@ LCPP_RUNS = {
     "run8": ("lcpp-bench-run8.jsonl", "lcpp-run8.log", "", "the machine of run7, after two vLLM calls"),
     "run9": ("lcpp-bench-run9.jsonl", "lcpp-run9.log", "-p 512 -n 128 -r 3 -o jsonl",
              "2026-12-02 host (Intel Xeon, 16 vCPU; host-run9-lscpu.txt), after a vLLM call"),
+    "run10": ("lcpp-bench-run10.jsonl", "lcpp-run10.log", "",
+              "2026-12-02 host (Intel Xeon, 16 vCPU; host-run10-lscpu.txt), after a vLLM call"),
 }
 # run7/run8 llama-bench arguments by the case's tag (llamacpp_served.sh bench: LB_TAG, LB_ARGS, LB_ENV)
 TAG_ARGS = {"graphs": "-p 0 -n 128 -r 3 -o jsonl",
             "eager": "-p 0 -n 128 -r 3 -o jsonl, GGML_CUDA_DISABLE_GRAPHS=1 in the environment",
             "long": "-p 0 -n 128 -d 16384,65536 -r 2 -o jsonl (Qwen3-8B: -d 32768)",
             "gdn": "-p 512 -n 128 -d 0,16384 -r 3 -o jsonl"}
+# where a run's tag took other arguments
+RUN_TAG_ARGS = {("run10", "eager"): "-p 0 -n 128 -r 5 -o jsonl, GGML_CUDA_DISABLE_GRAPHS=1 in the environment",
+                ("run10", "graphs"): "-p 512 -n 128 -r 3 -o jsonl"}
 SERVED_RUNS = ("run3", "run4", "run5", "run7", "run9")
 # llama-server's arguments and the planner flags they stand for, by the case's prefix in the served logs
 SERVER_ARGS = {"": ("-c 4096", {"ctx_size": 4096}), "par": ("-np 8 -c 8192", {"ctx_size": 8192, "parallel": 8}),
@@ -226,6 +238,8 @@ def long_rows(r: dict, cases: dict) -> list[dict]:
                 source="device: one H200, vLLM 0.26.0 (torch 2.11.0+cu130), dummy weights",
                 command=f"{VBENCH} case {cid} (VB_CONTEXTS, VB_BATCH_AT: vllm_cases.json)",
                 log=f"fixtures/logs/speed/vllm/{cid}.log", note=r.get("note", ""), harness="generate")
+    if cid in EXCLUDE:
+        base.update(role="excluded", note=EXCLUDE[cid])
     for k, val in r.items():
         m = re.fullmatch(r"decode_bs(\d+)_p(\d+)_tok_s|ttft_(\d+)_s", k)
         if not m:
@@ -319,7 +333,7 @@ def llamacpp_rows() -> list[dict]:
                 row = dict(base, metric="decode", batch=1, context=d + 64, prompt=0, measured=round(r["avg_ts"], 1))
             else:
                 row = dict(base, metric="prefill", batch=1, context=d, prompt=512, measured=round(r["avg_ts"], 1))
-            row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {TAG_ARGS[tag] if tag else args} ({test})"
+            row["command"] = f"llama-bench -m {shape}-{ftype}.gguf {RUN_TAG_ARGS.get((run, tag)) or TAG_ARGS[tag] if tag else args} ({test})"
             row["id"] = (f"llamacpp-h200-{shape}-{ftype}-{row['metric']}-c{row['context']}" + (f"-{tag}" if tag else "")
                          + _run_suffix(run))
             rows.append(row)
