@@ -130,6 +130,10 @@ GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from t
                     "(quantization/auto_gptq.py maybe_update_config), and a config-only directory has none")
 BUILD_BESIDE = ("measured while llama.cpp's CUDA build (ninja -j 14, nice 19) ran on the same 16 vCPUs: it was at step "
                 "112 of 366 when the call began and had finished at its end; measured again alone (-r2)")
+# batched rows of cases run with VLLM_USE_DEEP_GEMM=0 (the DeepGEMM warm-up did not fit the start-up limit)
+CUTLASS_BLOCK_FP8 = ("batched decode with VLLM_USE_DEEP_GEMM=0: the block-fp8 GEMMs ran on CutlassFp8BlockScaledMMKernel "
+                     "(the log's 'Selected ... for Fp8LinearMethod'), ~1 ms a step per added sequence, not on DeepGEMM, "
+                     "vLLM's default where deep_gemm is installed and the path the planner assumes (its plans say so)")
 EXCLUDE = {
     "llama2-7b-gptq": GPTQ_CONFIG_ONLY + " (12.55 GiB loaded for a 4-bit 7B; AWQ: 3.74 GiB)",
     "dsv3-24l-batch": BUILD_BESIDE, "dsv3-24l-h64-batch": BUILD_BESIDE,
@@ -240,6 +244,7 @@ def long_rows(r: dict, cases: dict) -> list[dict]:
                 log=f"fixtures/logs/speed/vllm/{cid}.log", note=r.get("note", ""), harness="generate")
     if cid in EXCLUDE:
         base.update(role="excluded", note=EXCLUDE[cid])
+    cutlass = cases[cid].get("env", {}).get("VLLM_USE_DEEP_GEMM") == "0"
     for k, val in r.items():
         m = re.fullmatch(r"decode_bs(\d+)_p(\d+)_tok_s|ttft_(\d+)_s", k)
         if not m:
@@ -253,6 +258,8 @@ def long_rows(r: dict, cases: dict) -> list[dict]:
         metric, b, ctx, prompt, v = pt
         rows.append(dict(base, id=f"vllm-h200-{cid}-{metric}-b{b}-c{ctx}-p{prompt}", metric=metric, batch=b,
                          context=ctx, prompt=prompt, measured=v))
+        if cutlass and metric == "aggregate" and base["role"] != "excluded":
+            rows[-1].update(role="excluded", note=CUTLASS_BLOCK_FP8)
     return rows
 
 
