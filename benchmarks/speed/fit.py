@@ -46,7 +46,7 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
     keys += [("moe_class_factor", c) for c in moe_classes]
     keys += [("arch_factor", a) for a in archs]
     if eager:
-        keys.append(("t_launch",) if "t_launch" in p else ("t_layer_eager",))
+        keys.append(("t_node",) if "t_node" in p else ("t_layer_eager",))
     if prefill_ctx:
         keys.append(("eta_attn",))
     if "serial_share" in p:
@@ -229,7 +229,7 @@ def _touches(k, r) -> bool:
         return sm.arch_key(x) == k[1]
     if k[0] in ("eta_moe", "pf_moe", "t_pf_moe", "t_layer_moe"):
         return bool(x.num_experts)
-    if k[0] in ("t_layer_eager", "t_launch"):
+    if k[0] in ("t_layer_eager", "t_node"):
         return x.eager
     if k[0] == "eta_attn":
         return r["metric"] == "prefill"
@@ -276,15 +276,15 @@ def main():
     params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])
     params["llamacpp"]["spread"] = max(params["llamacpp"]["spread"], spread(ll + ll_served, params["llamacpp"]))
     fit_engine("vllm", vl, params["vllm"])
-    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (10 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
+    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (11 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
                                    "Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA "
-                                   "graphs on 2) + public RTX 3090, DGX Spark and Tesla P40 rows")
+                                   "graphs on 3) + public RTX 3090, DGX Spark and Tesla P40 rows")
     params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (9 models and shapes, 1B-70B: bf16, fp8, AWQ, MoE, MLA, "
                                "eager; four of them at 16K-123K tokens) + a public DGX Spark NVFP4 row")
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
-        for k in ("t_layer_eager", "t_launch", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
+        for k in ("t_layer_eager", "t_node", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
                   "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor", "eta_mla", "t_layer_linear", "pf_linear", "fa3_alpha"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")

@@ -168,7 +168,7 @@ def gguf_format(file_type: str) -> str:
 def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
                context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
                state_bytes: float = 0, drafter: str = "", backend_sampling: bool = False,
-               max_context: int = 0) -> SpeedEstimate:
+               max_context: int = 0, graph_nodes: int = 0, uncounted: tuple = ()) -> SpeedEstimate:
     """llama.cpp / Ollama: the expected-speed record for a GGUF placed on the devices (layer split runs the
     devices one after another, so their times add; routed experts not picked are not read)."""
     from llmdoctor.plan import speed_model as sm
@@ -221,8 +221,9 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
     no_graphs = gpu is not None and getattr(gpu, "cc_major", None) is not None and gpu.cc_major < 7
     if no_graphs:
         notes.append(f"{gpu.name} (compute capability {gpu.cc_major}.{gpu.cc_minor}): llama.cpp captures no CUDA "
-                     "graphs below 7.0, every kernel is launched from the host: a step takes at least the host's "
-                     "launch time per layer (measured on an H200 host with graphs turned off), longer on a slower CPU")
+                     f"graphs below 7.0, every kernel is launched from the host: a step takes at least the launch time "
+                     f"of its {graph_nodes} graph operations (measured on an H200 host with graphs turned off), longer "
+                     "on a slower CPU" + "".join(f"; {u}" for u in uncounted))
     arch = sm.gpu_arch(gpu) if gpu is not None else ""
     if arch == "pascal":
         notes.append("Pascal: llama.cpp streams weights at a fraction of newer cards' rate (2- and 3-bit K-quants at "
@@ -232,7 +233,7 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
         num_experts=moe.num_experts if moe and exp_b else 0, experts_per_token=moe.experts_per_token if moe and exp_b else 0,
         kv_bytes_per_token=kv_bytes_per_token, state_bytes=state_bytes, num_layers=layer_equivalents(model),
-        linear_layers=sm.linear_attention_layers(model),
+        linear_layers=sm.linear_attention_layers(model), graph_nodes=graph_nodes,
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and exp_b else 0,
         active_params=model.params_active or model.params_total or 0,
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,

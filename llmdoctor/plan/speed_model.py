@@ -4,7 +4,7 @@ One decode step of B sequences at a per-sequence context C takes
 
     t(B, C) = max(h, g) + serial_share * min(h, g)   vLLM/SGLang: asynchronous scheduling, the host prepares
                                   the next step while the GPU runs this one; llama.cpp: h(B) + g(B, C)
-                                  [llama.cpp without CUDA graphs: at least layers * t_launch]
+                                  [llama.cpp without CUDA graphs: at least graph_nodes * t_node]
             + t_serve * B                                                  llama.cpp: a server's host work per sequence
             + tensor-parallel all-reduces + weights read from CPU memory
     h(B)    = t_fixed + t_seq * B  [vLLM eager: + layers * t_layer_eager]  the host's work per step
@@ -93,6 +93,7 @@ class SpeedInputs:
     state_bytes: float = 0.0                  # recurrent state per sequence (this rank)
     num_layers: float = 0                     # transformer-layer equivalents (speed.layer_equivalents)
     linear_layers: int = 0                    # linear-attention (Gated DeltaNet) layers: more kernels per layer
+    graph_nodes: int = 0                      # llama.cpp: operations of one decode step's graph (engines/llamacpp/graph.py)
     mla_flops_per_ctx: float = 0.0            # MLA decode attention FLOPs per token of context, query heads padded
                                               # to FA3's 64-row tiles (all MLA layers, this rank)
     mla_tiles: int = 0                        # FA3 query tiles per sequence (ceil(heads / 64))
@@ -172,10 +173,10 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
     # the next step while the GPU runs this one, so a step takes the longer of the two plus the share of the
     # shorter that does not overlap (serial_share, fitted); llama.cpp: one after the other
     t = max(host, gpu) + p.get("serial_share", 1.0) * min(host, gpu)
-    if x.eager and p.get("t_launch"):
-        # llama.cpp without CUDA graphs: the host launches each layer's kernels while the GPU runs the ones
-        # before, so a step takes the longer of the two (measured with GGML_CUDA_DISABLE_GRAPHS=1)
-        t = max(t, x.num_layers * p["t_launch"])
+    if x.eager and p.get("t_node"):
+        # llama.cpp without CUDA graphs: the host launches the graph's operations one by one while the GPU runs the
+        # ones before, so a step takes the longer of the two (measured with GGML_CUDA_DISABLE_GRAPHS=1)
+        t = max(t, x.graph_nodes * p["t_node"])
     t += batch * serve_seconds(x, p)
     if x.tp > 1:
         t += 2 * x.num_layers * ALLREDUCE_SECONDS.get(x.link, ALLREDUCE_SECONDS["pcie"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from llmdoctor.checkpoint.spec import ModelInfo
+from llmdoctor.checkpoint.spec import MLA, ModelInfo
 from llmdoctor.plan.common import DTYPE_BYTES, canonical_dtype
 from llmdoctor.plan.records import WeightBreakdown
 
@@ -94,3 +94,17 @@ def rank_weights(model: ModelInfo, tp: int, pp: int, dtype: str, *, online_quant
     if model.weights_computed:
         notes.append("weights computed from config.json (no safetensors headers read)")
     return RankWeights(max(per_stage), total, per_stage, details, notes)
+
+
+def mla_absorbed_bytes(model: ModelInfo, tp: int, pp: int, elem_bytes: int) -> int:
+    """Bytes per rank (the busiest pipeline stage) of MLA's absorbed W_UK and W_UV held apart from kv_b_proj, as
+    vLLM and SGLang keep them for decode: kv_lora x heads x (qk_nope + v_head) elements a layer. 0 without MLA."""
+    s = model.spec
+    mla = [layer for layer in s.layers or [] if layer.kind == MLA]
+    if not mla:
+        return 0
+    layer = mla[0]
+    qk_nope = (layer.mla_qk_head_dim or 0) - (layer.rope_dim or 0)
+    heads = max((s.num_attention_heads or 0) // max(tp, 1), 1)
+    per_layer = (layer.kv_lora_rank or 0) * heads * (qk_nope + (layer.mla_v_head_dim or 0)) * elem_bytes
+    return per_layer * -(-len(mla) // max(pp, 1))

@@ -121,3 +121,4 @@ def test_mla_keeps_a_16_bit_copy_of_a_quantized_kv_b_proj():
     assert mla_absorbed_copy_bytes(lite, 1, 1, 2, "fp8", "0.26.0")[0] > 0    # online fp8 quantizes kv_b too
     assert mla_absorbed_copy_bytes(read_model("fixtures/models/Qwen--Qwen3-8B"), 1, 1, 2, "fp8", "0.26.0") == (0, "")
     assert mla_absorbed_copy_bytes(v3, 1, 1, 2, None, "0.7.3") == (0, "")    # before the V1 engine
+

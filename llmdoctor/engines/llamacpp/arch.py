@@ -23,7 +23,9 @@ HF_TO_ARCH = {"gemma2": "gemma2", "gemma3": "gemma3", "gemma3_text": "gemma3", "
               "gemma3n_text": "gemma3n", "gemma4": "gemma4", "gemma4_text": "gemma4", "cohere2": "cohere2",
               "olmo2": "olmo2", "olmo3": "olmo2", "gpt_oss": "gpt-oss", "exaone4": "exaone4", "llama4": "llama4",
               "llama4_text": "llama4", "mimo_v2": "mimo2", "mimo_v2_flash": "mimo2", "lfm2": "lfm2",
-              "deepseek_v4": "deepseek4", "step3p5": "step35"}
+              "deepseek_v4": "deepseek4", "step3p5": "step35", "qwen3_moe": "qwen3moe", "qwen3_next": "qwen3next",
+              "qwen3_5": "qwen35", "qwen3_5_text": "qwen35", "qwen3_5_moe": "qwen35moe", "qwen3_5_moe_text": "qwen35moe",
+              "qwen2_moe": "qwen2moe", "deepseek_v2": "deepseek2", "deepseek_v3": "deepseek2", "glm4_moe": "glm4moe"}
 
 
 def llamacpp_arch(model: Any) -> str:

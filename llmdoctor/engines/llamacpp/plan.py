@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from llmdoctor.engines.llamacpp import flags as fl
 from llmdoctor.engines.llamacpp.arch import as_llamacpp_runs_it
+from llmdoctor.engines.llamacpp.graph import decode_graph_nodes
 from llmdoctor.engines.llamacpp.quant_sizes import estimate_from_config
 from llmdoctor.engines.llamacpp.memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
                                             context_cells, output_buffer_bytes)
@@ -118,12 +119,14 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     n_ctx_seq = ev.cells.n_ctx_seq
     concurrency = min(ev.cells.n_seq_max, ev.cells.n_ctx // n_ctx_seq) if n_ctx_seq else 0
     sctx = min(n_ctx_seq, DECODE_CONTEXT)
+    nodes, uncounted = decode_graph_nodes(model)
     speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=model.gguf_file_type
                        or flags.get("quant") or "Q4_K_M", context=sctx, host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
                        concurrency=min(ev.cells.n_seq_max, ev.cells.n_ctx // max(sctx, 1)) if sctx else 1,
                        state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows),
                        drafter=f"draft model {request.draft.path}" if request.draft is not None else "",
-                       backend_sampling=bool(flags.get("backend_sampling")), max_context=n_ctx_seq or 0)
+                       backend_sampling=bool(flags.get("backend_sampling")), max_context=n_ctx_seq or 0,
+                       graph_nodes=nodes, uncounted=tuple(uncounted))
     decode = speed.decode_tokens_per_s
     command = _command(request, model, settings, flags, recs)
     details = LlamacppKv(

@@ -19,7 +19,7 @@ from llmdoctor.plan.common import (DTYPE_BYTES, GIB, MIB, canonical_dtype, cuda_
                                    resolve_version)
 from llmdoctor.plan.records import GpuMemory, KvCachePlan, Plan, PlanRequest, SglangKv, SglangMemory, SpeculativePlan, Target, WeightsPlan
 from llmdoctor.plan.speed import active_weight_bytes, hf_speed, tp_link
-from llmdoctor.plan.weights import rank_weights
+from llmdoctor.plan.weights import mla_absorbed_bytes, rank_weights
 
 CONTEXT_OVERHEAD = int(0.6 * GIB)    # CUDA context + NCCL before the "pre model load" snapshot (assumed)
 
@@ -102,6 +102,15 @@ def _cells(model: ModelInfo, tp: int, kv_b: float, state_b: int, ssm_b: int) -> 
             "mla_layers": mla_layers, "state": per_req_state, "k_per_token": k_bytes_per_token}
 
 
+def mla_absorbed_copy_bytes(model: ModelInfo, tp: int, pp: int, version: str) -> int:
+    """Bytes per rank of the w_kc / w_vc SGLang builds for MLA decode beside kv_b_proj, which it keeps for the MHA
+    prefill (v0.5.23 deepseek_weight_loader.py post_load_weights): on CUDA a 128x128 block-fp8 kv_b_proj is
+    dequantized to bf16 (block_quant_dequant), a 16-bit one split and made contiguous, new tensors either way;
+    2 x heads x (qk_nope + v_head) x kv_lora bytes a layer (DeepSeek-V3 at TP 1: 1.91 GiB). The DeepGEMM-bmm
+    (SGLANG_USE_DEEPGEMM_BMM) and per-tensor fp8 paths (ROCm, w8a8_fp8) keep one byte a weight: not modelled."""
+    return mla_absorbed_bytes(model, tp, pp, 2) if has("mla_wkc_wvc_copy", version) else 0
+
+
 def _draft_kv_layers(model: ModelInfo, draft, spec_algo, f: dict, version: str, notes: list[str]) -> int:
     """Draft layers whose KV SGLang budgets beside the target's (EAGLE, EAGLE3, NEXTN/MTP, STANDALONE; from
     v0.5.16): the draft's num_nextn_predict_layers, else its num_hidden_layers; without a draft path, the
@@ -180,7 +189,10 @@ def plan_sglang(target: Target, model: ModelInfo, request: PlanRequest) -> Plan:
     rw = rank_weights(model, tp, pp, dtype, online_quant=online, load_mtp=is_mtp, rope_cache=False)
     notes += rw.assumptions
     draft_layers = _draft_kv_layers(model, request.draft, spec_algo, f, version, notes)
-    weights = rw.bytes_per_gpu
+    mla_copy = mla_absorbed_copy_bytes(model, tp, pp, version)
+    weights = rw.bytes_per_gpu + mla_copy
+    if mla_copy:
+        notes.append(f"MLA: SGLang keeps bf16 w_kc/w_vc beside kv_b_proj ({mla_copy / GIB:.2f} GiB per GPU)")
     frees = [g.memory_free_bytes for g in used if g.memory_free_bytes is not None]
     if frees:
         pre = min(frees) - CONTEXT_OVERHEAD

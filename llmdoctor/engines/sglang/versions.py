@@ -14,6 +14,10 @@ CHANGES: dict[str, Change] = {
     "mfs_by_memory_over_80g": Change(
         "0.4.6", "mem_fraction_static = (gpu_mem - 13 GiB) / gpu_mem above 80 GiB; the TP table below",
         "python/sglang/srt/server_args.py · ServerArgs.__post_init__ (v0.4.3 TP table only; v0.4.6)"),
+    "mla_wkc_wvc_copy": Change(
+        "0.4.0", "MLA keeps w_kc/w_vc as new 16-bit tensors beside kv_b_proj (dequantized from fp8, or contiguous copies)",
+        "python/sglang/srt/models/deepseek_common/deepseek_weight_loader.py · post_load_weights "
+        "(read: v0.5.23 only; applied to every version)"),
     "mfs_reserved_by_tier": Change(
         "0.4.10", "mem_fraction_static from a reserved size per GPU tier",
         "python/sglang/srt/server_args.py · ServerArgs.__post_init__ (v0.4.10 - v0.5.2)"),

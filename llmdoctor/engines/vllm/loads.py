@@ -2,13 +2,13 @@
 weights, the padding of MXFP4 expert layouts, and MLA's 16-bit copy of a quantized kv_b_proj."""
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 from llmdoctor.checkpoint.quant import NVFP4_BYTES
-from llmdoctor.checkpoint.spec import MLA, ModelInfo
+from llmdoctor.checkpoint.spec import ModelInfo
 from llmdoctor.engines.vllm.versions import has
 from llmdoctor.plan.common import DTYPE_BYTES, GIB, canonical_dtype
+from llmdoctor.plan.weights import mla_absorbed_bytes
 
 # Model types whose vision tower also serves video (_mark_tower_model(vllm_config, {"image", "video"}) in
 # vllm/model_executor/models/*.py, v0.26.0): their tower is skipped only when video is 0 as well.
@@ -140,16 +140,11 @@ def mla_absorbed_copy_bytes(model: ModelInfo, tp: int, pp: int, act_bytes: int, 
     model_executor/layers/attention/mla_attention.py process_weights_after_loading): taken from kv_b_proj through
     get_and_maybe_dequant_weights, so views of it when it is 16-bit, a new 16-bit copy beside it when it is
     quantized (a DeepSeek-V3/R1 fp8 checkpoint: kv_lora x heads x (qk_nope + v_head) x 2 B a layer)."""
-    s, q = model.spec, model.quantization
+    q = model.quantization
     quantized = bool(online_quant) or (q is not None and q.method != "gguf" and not any(
         "kv_b" in m or "self_attn" in m for m in q.unquantized_modules))
-    mla = [layer for layer in s.layers or [] if layer.kind == MLA]
-    if not (mla and quantized and has("mla_kv_b_16bit_copy", version)):
+    total = mla_absorbed_bytes(model, tp, pp, act_bytes) if quantized and has("mla_kv_b_16bit_copy", version) else 0
+    if not total:
         return 0, ""
-    layer = mla[0]
-    qk_nope = (layer.mla_qk_head_dim or 0) - (layer.rope_dim or 0)
-    heads = max((s.num_attention_heads or 0) // max(tp, 1), 1)
-    per_layer = (layer.kv_lora_rank or 0) * heads * (qk_nope + (layer.mla_v_head_dim or 0)) * act_bytes
-    total = per_layer * math.ceil(len(mla) / max(pp, 1))
     return total, (f"MLA: vLLM keeps 16-bit W_UK/W_UV dequantized from the quantized kv_b_proj beside it "
                    f"({total / GIB:.2f} GiB per GPU)")
