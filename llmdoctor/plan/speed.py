@@ -117,8 +117,8 @@ def fa3_notes(sms, tiles: int, mla: bool) -> list[str]:
     if share >= 0.8:
         return []
     busy = round(share * sms)
-    what = ("MLA attention runs on their tensor cores (fitted on one 128-head shape)" if mla else "its KV cache is read at a share of the bandwidth (fitted on a "
-            "two-KV-head run)")
+    what = ("MLA attention runs on their tensor cores (fitted on one 128-head shape)" if mla
+            else "its KV cache is read at a share of the bandwidth (fitted on a two-KV-head run)")
     return [f"FA3 decode keeps {busy} of the GPU's {sms} SMs busy for one stream ({tiles} query tile(s), at most "
             f"{sm.FA3_MAX_SPLITS} splits each under CUDA graphs): {what}; more sequences fill the rest"]
 
@@ -128,7 +128,8 @@ def block_fp8_notes(model: ModelInfo, sms, concurrency: int) -> list[str]:
     batched within 20 %); without it, CUTLASS's block-scaled kernel (CutlassFp8BlockScaledMMKernel) added ~1 ms a
     step per sequence to a 24-layer DeepSeek-V3 cut at 1K tokens (benchmarks/speed dsv3-24l-batch-r2)."""
     q = model.quantization
-    if not (sms and concurrency > 1 and q and (q.method or "").lower() == "fp8" and (q.raw or {}).get("weight_block_size")):
+    block_fp8 = q is not None and (q.method or "").lower() == "fp8" and bool((q.raw or {}).get("weight_block_size"))
+    if not (sms and concurrency > 1 and block_fp8):
         return []
     return ["block-fp8 weights: the batched figures assume vLLM's DeepGEMM kernels (its default where the deep_gemm "
             "package is installed); without them (VLLM_USE_DEEP_GEMM=0, or deep_gemm missing: the log then selects "

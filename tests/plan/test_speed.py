@@ -547,3 +547,13 @@ def test_a_what_if_h200_board_has_the_nvlink_a_real_one_reported():
     what_if = target_what_if("H200 SXM", None, 2)
     assert [(g.nvlink.active_links, g.nvlink.version) for g in what_if.gpus] == \
         [(g.nvlink.active_links, g.nvlink.version) for g in live.gpus]
+
+
+def test_a_block_fp8_plan_on_hopper_says_its_batches_assume_deepgemm():
+    """vLLM's block-fp8 GEMMs batched on CUTLASS's block-scaled kernel (VLLM_USE_DEEP_GEMM=0) cost ~1 ms a step per
+    added sequence (dsv3-24l-batch-r2); the planner models DeepGEMM, and the plan says so where it batches."""
+    fp8 = _plan("benchmarks/speed/models/dsv3-24l", flags={"max_model_len": 8192})
+    bf16 = _plan("benchmarks/speed/models/llama31-8b", flags={"max_model_len": 8192})
+    assert any("DeepGEMM" in a for a in fp8.speed.assumptions)
+    assert not any("DeepGEMM" in a for a in bf16.speed.assumptions)
+
