@@ -48,6 +48,13 @@ SHAPES = {
     "gemma3-27b": dict(arch="gemma3", L=62, embd=5376, H=32, KV=16, D=128, ff=21504, vocab=262208, tied=True,
                        swa=1024),
 }
+# diagnostic variants, one feature changed (benchmarks/speed/README.md, seventh session): not models, no rows
+SHAPES.update({
+    "gemma3-1b-v152k": dict(SHAPES["gemma3-1b"], vocab=151936),        # Qwen3's vocabulary
+    "gemma3-1b-noswa": dict(SHAPES["gemma3-1b"], swa=0),               # every layer global
+    "gemma3-1b-d128": dict(SHAPES["gemma3-1b"], H=8, KV=2, D=128),     # the same widths in 128-wide heads
+    "qwen3-0.6b-v262k": dict(SHAPES["qwen3-0.6b"], vocab=262144),      # Gemma 3's vocabulary
+})
 HYBRID = ("qwen35", "qwen35moe")
 
 BLOCK = {T.Q4_0: (32, 18), T.Q8_0: (32, 34), T.Q4_K: (256, 144), T.Q6_K: (256, 210), T.F16: (1, 2)}
@@ -169,7 +176,7 @@ def write(path: str, shape: str, recipe: str) -> int:
     if arch == "llama":
         w.add_rope_dimension_count(s["D"])
         w.add_vocab_size(s["vocab"])
-    if arch == "gemma3":
+    if arch == "gemma3" and s["swa"]:
         w.add_sliding_window(s["swa"])
         w.add_uint32(f"{arch}.attention.sliding_window_pattern", 6)
         w.add_float32(f"{arch}.rope.freq_base_swa", 10000.0)
