@@ -123,6 +123,11 @@ def fa3_notes(sms, tiles: int, mla: bool) -> list[str]:
             f"{sm.FA3_MAX_SPLITS} splits each under CUDA graphs): {what}; more sequences fill the rest"]
 
 
+# ms a decode step of a 24-layer DeepSeek-V3 cut at 1K tokens took on CUTLASS's block-scaled fp8 GEMM, by sequences
+# (benchmarks/speed runs.csv, vllm-h200-dsv3-24l-batch-r2: VLLM_USE_DEEP_GEMM=0, each case alone on the host)
+CUTLASS_BLOCK_FP8_STEP_MS = {1: 6.1, 16: 21.7}
+
+
 def block_fp8_notes(model: ModelInfo, sms, concurrency: int) -> list[str]:
     """vLLM on Hopper runs block-fp8 GEMMs on DeepGEMM where the deep_gemm package is installed (modelled: Qwen3-32B-FP8
     batched within 20 %); without it, CUTLASS's block-scaled kernel (CutlassFp8BlockScaledMMKernel) added ~1 ms a
@@ -134,7 +139,8 @@ def block_fp8_notes(model: ModelInfo, sms, concurrency: int) -> list[str]:
     return ["block-fp8 weights: the batched figures assume vLLM's DeepGEMM kernels (its default where the deep_gemm "
             "package is installed); without them (VLLM_USE_DEEP_GEMM=0, or deep_gemm missing: the log then selects "
             "CutlassFp8BlockScaledMMKernel) each added sequence cost ~1 ms a step on 24 DeepSeek-V3 layers at 1K "
-            "tokens (6.2 ms at 1 sequence, 21 ms at 16), far below these aggregate figures"]
+            f"tokens ({CUTLASS_BLOCK_FP8_STEP_MS[1]} ms at 1 sequence, {CUTLASS_BLOCK_FP8_STEP_MS[16]} ms at 16), far "
+            "below these aggregate figures"]
 
 
 def mla_long_context_notes(model: ModelInfo, context: int) -> list[str]:

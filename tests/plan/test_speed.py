@@ -559,3 +559,13 @@ def test_a_block_fp8_plan_on_hopper_says_its_batches_assume_deepgemm():
     assert any("DeepGEMM" in a for a in fp8.speed.assumptions)
     assert not any("DeepGEMM" in a for a in bf16.speed.assumptions)
 
+
+def test_the_cutlass_block_fp8_step_times_the_plan_prints_are_the_measured_ones(runs):
+    from llmdoctor.plan.speed import CUTLASS_BLOCK_FP8_STEP_MS
+    by_id = {r["id"]: r for r in runs}
+    for b, ms in CUTLASS_BLOCK_FP8_STEP_MS.items():
+        kind = "decode-b1-c1152" if b == 1 else f"aggregate-b{b}-c1088"
+        row = by_id[f"vllm-h200-dsv3-24l-batch-r2-{kind}-p0"]
+        assert "CutlassFp8BlockScaledMMKernel" in open(os.path.join(ROOT, row["log"])).read()
+        assert 1000 * b / row["measured"] == pytest.approx(ms, abs=0.05)
+
