@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,8 +59,8 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     from llmdoctor.checkpoint import read_model
     from llmdoctor.plan import target_what_if
     from llmdoctor.plan.records import PlanRequest
-    gpus = int(row["flags"].get("tensor_parallel_size") or row["flags"].get("tp_size") or 1)   # a TP run's GPUs
-    target = target_what_if(row["gpu"], float(row["gpu_vram_gib"]) if row["gpu_vram_gib"] else None, gpus,
+    name, gpus = gpu_count(row)
+    target = target_what_if(name, float(row["gpu_vram_gib"]) if row["gpu_vram_gib"] else None, gpus,
                             bandwidth_gbs=float(row["gpu_bandwidth_gbs"]) if row["gpu_bandwidth_gbs"] else None)
     model = read_model(os.path.join(ROOT, row["model"]))
     flags = dict(row["flags"])
@@ -74,6 +75,13 @@ def inputs_for(row: dict) -> sm.SpeedInputs:
     x.eager = x.eager or bool(no_graphs)
     _CACHE[key] = x
     return x
+
+
+def gpu_count(row: dict) -> tuple[str, int]:
+    """('RTX 3090', 4) from a row's GPU '4x RTX 3090' (a host of several) or its tensor-parallel size."""
+    m = re.match(r"(\d+)x (.+)", row["gpu"])
+    tp = int(row["flags"].get("tensor_parallel_size") or row["flags"].get("tp_size") or 1)
+    return (m.group(2), max(int(m.group(1)), tp)) if m else (row["gpu"], tp)
 
 
 def plan_capturing(target, model, request, **kw):
