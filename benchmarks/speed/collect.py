@@ -129,6 +129,13 @@ ROLE = {
     # grows with the model. Diagnostic files ("diag", one feature of Gemma-3-1B changed: vocabulary, sliding
     # window, head width; Qwen3-0.6B with Gemma's vocabulary) are not models and make no rows
     "graphs gemma3-27b q4_k_m": "held-out",
+    # run13 (eighth session), fixed before it ran: the mat-vec kernels' iterations over a row (t_iter, fitted on the
+    # calibration rows after Nsight Compute showed Gemma-3-1B's 1152-wide rows cost two 1024-element iterations of
+    # Q8_0), on row widths the calibration files do not have: Llama-3.2-3B (3072: two 2048-element iterations of
+    # Q4_K, three of 1024 for Q8_0), Gemma-3-1B in Q4_K_M and Q4_0 (1152, under one block's stride: three of one
+    # warp's 512), Qwen3-0.6B Q4_0 (1024: two of 512). All held out
+    "mv llama-3b q4_k_m": "held-out", "mv llama-3b q8_0": "held-out", "mv gemma3-1b q4_k_m": "held-out",
+    "mv gemma3-1b q4_0": "held-out", "mv qwen3-0.6b q4_0": "held-out",
 }
 # measurements that do not measure what the row says (decided from the logs, not from the errors)
 GPTQ_CONFIG_ONLY = ("ran unquantized: vLLM 0.26 takes the GPTQ layer list from the checkpoint's safetensors "
@@ -153,7 +160,7 @@ GGUF_MODEL = {"llama-1b": "llama32-1b", "llama-8b": "llama31-8b", "llama-70b": "
               "qwen35moe-35b-a3b": "fixtures/models/Qwen--Qwen3.5-35B-A3B", "qwen3-0.6b": "qwen3-0.6b",
               "qwen3-1.7b": "qwen3-1.7b", "qwen3-8b": "qwen3-8b", "qwen35-0.8b": "qwen35-0.8b",
               "qwen35-27b": "fixtures/models/Qwen--Qwen3.5-27B", "gemma3-1b": "fixtures/models/google--gemma-3-1b-it",
-              "gemma3-27b": "fixtures/models/google--gemma-3-27b-it"}
+              "gemma3-27b": "fixtures/models/google--gemma-3-27b-it", "llama-3b": "llama32-3b"}
 # llama.cpp device runs: (bench jsonl, log, llama-bench command, note). run3 and run4 also served the same
 # files (lcpp-served-runN.jsonl); run5 only served, on the machine of run4
 LCPP_RUNS = {
@@ -180,7 +187,8 @@ TAG_ARGS = {"graphs": "-p 0 -n 128 -r 3 -o jsonl",
             "gdn": "-p 512 -n 128 -d 0,16384 -r 3 -o jsonl"}
 # where a run's tag took other arguments
 RUN_TAG_ARGS = {("run10", "eager"): "-p 0 -n 128 -r 5 -o jsonl, GGML_CUDA_DISABLE_GRAPHS=1 in the environment",
-                ("run10", "graphs"): "-p 512 -n 128 -r 3 -o jsonl", ("run11", "graphs"): "-p 512 -n 128 -r 3 -o jsonl"}
+                ("run10", "graphs"): "-p 512 -n 128 -r 3 -o jsonl", ("run11", "graphs"): "-p 512 -n 128 -r 3 -o jsonl",
+                ("run13", "mv"): "-p 512 -n 128 -r 3 -o jsonl"}
 SERVED_RUNS = ("run3", "run4", "run5", "run7", "run9")
 # llama-server's arguments and the planner flags they stand for, by the case's prefix in the served logs
 SERVER_ARGS = {"": ("-c 4096", {"ctx_size": 4096}), "par": ("-np 8 -c 8192", {"ctx_size": 8192, "parallel": 8}),

@@ -30,7 +30,8 @@ BOUNDS = {"eta_moe": (0.2, 1.0), "eta_mm": (0.02, 1.0), "pf_moe": (0.1, 1.0), "E
           "eta_pf": (0.01, 0.95), "cap_pf": (10, 5000), "cap_w": (100, 100000), "cap_kv": (100, 100000),
           "eta_attn": (0.05, 1.0), "serial_share": (0.0, 1.0),
           "eta_mla": (0.02, 1.0), "fa3_alpha": (0.0, 2.0), "t_layer_linear": (1e-7, 1e-3), "pf_linear": (1e-10, 1e-5),
-          "memory_class_factor": (0.3, 1.0), "arch_factor": (0.2, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3)}
+          "memory_class_factor": (0.3, 1.0), "arch_factor": (0.2, 1.0), "moe_class_factor": (0.2, 1.0), "mv_batch": (0.0, 1.0), "mmq_floor": (1.0, 10.0), "t_layer_fmt": (1e-7, 1e-3), "t_layer_moe": (1e-7, 1e-3),
+          "t_iter": (1e-13, 1e-8)}
 
 
 def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str], hbm_formats: list[str],
@@ -53,6 +54,8 @@ def _keys(p: dict, formats: list[str], eager: bool, moe: bool, classes: list[str
         keys.append(("serial_share",))
     if "t_layer_seq" in p:
         keys.append(("t_layer_seq",))
+    if "t_iter" in p:
+        keys.append(("t_iter",))
     if moe:
         keys += [("eta_moe",), ("pf_moe",), ("t_pf_moe",), ("t_layer_moe",)]
     # eta_mla, fa3_alpha (FA3 decode, vLLM on Hopper); t_layer_linear, pf_linear (Gated DeltaNet, llama.cpp)
@@ -284,7 +287,7 @@ def main():
     for p in params.values():
         for k in ("t_fixed", "t_seq", "t_layer", "t_pf"):
             p[k] = float(f"{p[k]:.4g}")
-        for k in ("t_layer_eager", "t_node", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
+        for k in ("t_layer_eager", "t_node", "t_iter", "eta_attn", "serial_share", "t_layer_seq", "cap_kv", "eta_moe", "eta_mm", "pf_moe",
                   "t_pf_moe", "mv_batch", "t_layer_moe", "mmq_floor", "eta_mla", "t_layer_linear", "pf_linear", "fa3_alpha"):
             if k in p:
                 p[k] = float(f"{p[k]:.4g}")

@@ -26,6 +26,8 @@ SHAPES = {
     "llama-1b": dict(arch="llama", L=16, embd=2048, H=32, KV=8, D=64, ff=8192, vocab=128256, tied=True),
     "llama-8b": dict(arch="llama", L=32, embd=4096, H=32, KV=8, D=128, ff=14336, vocab=128256, tied=False),
     "llama-70b": dict(arch="llama", L=80, embd=8192, H=64, KV=8, D=128, ff=28672, vocab=128256, tied=False),
+    # Llama-3.2-3B (benchmarks/speed/models/llama32-3b)
+    "llama-3b": dict(arch="llama", L=28, embd=3072, H=24, KV=8, D=128, ff=8192, vocab=128256, tied=True),
     # Qwen3-0.6B / 1.7B / 4B / 8B / 14B (Qwen configs)
     "qwen3-0.6b": dict(arch="qwen3", L=28, embd=1024, H=16, KV=8, D=128, ff=3072, vocab=151936, tied=True),
     "qwen3-1.7b": dict(arch="qwen3", L=28, embd=2048, H=16, KV=8, D=128, ff=6144, vocab=151936, tied=True),

@@ -175,7 +175,8 @@ def gguf_format(file_type: str) -> str:
 def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
                context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
                state_bytes: float = 0, drafter: str = "", backend_sampling: bool = False,
-               max_context: int = 0, graph_nodes: int = 0, uncounted: tuple = ()) -> SpeedEstimate:
+               max_context: int = 0, graph_nodes: int = 0, uncounted: tuple = (),
+               matvec_iters: int = 0) -> SpeedEstimate:
     """llama.cpp / Ollama: the expected-speed record for a GGUF placed on the devices (layer split runs the
     devices one after another, so their times add; routed experts not picked are not read)."""
     from llmdoctor.plan import speed_model as sm
@@ -240,7 +241,7 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         gpu_name=getattr(gpu, "name", "") or "", dense_bytes=dense_b, expert_bytes=exp_b,
         num_experts=moe.num_experts if moe and exp_b else 0, experts_per_token=moe.experts_per_token if moe and exp_b else 0,
         kv_bytes_per_token=kv_bytes_per_token, state_bytes=state_bytes, num_layers=layer_equivalents(model),
-        linear_layers=sm.linear_attention_layers(model), graph_nodes=graph_nodes,
+        linear_layers=sm.linear_attention_layers(model), graph_nodes=graph_nodes, matvec_iters=matvec_iters,
         moe_layers=(moe.moe_layers or model.spec.num_layers) if moe and exp_b else 0,
         active_params=model.params_active or model.params_total or 0,
         attn_flops_per_ctx=sm.attention_flops_per_ctx(model), compute_dtype=gemm,

@@ -10,6 +10,7 @@ One decode step of B sequences at a per-sequence context C takes
     h(B)    = t_fixed + t_seq * B  [vLLM eager: + layers * t_layer_eager]  the host's work per step
     g(B, C) = layers * (t_layer + t_layer_fmt + B * t_layer_seq) + moe_layers * t_layer_moe  the GPU's
             + linear_layers * t_layer_linear                               llama.cpp: Gated DeltaNet layers
+            + matvec_iters * t_iter  [B <= 8]                              llama.cpp: mat-vec block iterations
             + max(W(B) / bw_w,  B * 2 * P_active / (FLOPS * eta_mm))      weights, or compute once batched
             + B * (C * kv_per_token / share(B) + 2 * state) / bw_kv      KV read; recurrent state read and written
               [share(B) < 1: vLLM GQA on Hopper with FA3's CTAs on under 80 % of the SMs]
@@ -94,6 +95,8 @@ class SpeedInputs:
     num_layers: float = 0                     # transformer-layer equivalents (speed.layer_equivalents)
     linear_layers: int = 0                    # linear-attention (Gated DeltaNet) layers: more kernels per layer
     graph_nodes: int = 0                      # llama.cpp: operations of one decode step's graph (engines/llamacpp/graph.py)
+    matvec_iters: int = 0                     # llama.cpp: mat-vec block iterations over the weight rows a token
+                                              # multiplies (engines/llamacpp/matvec.py), quantized weights
     mla_flops_per_ctx: float = 0.0            # MLA decode attention FLOPs per token of context, query heads padded
                                               # to FA3's 64-row tiles (all MLA layers, this rank)
     mla_tiles: int = 0                        # FA3 query tiles per sequence (ceil(heads / 64))
@@ -168,7 +171,10 @@ def step_seconds(x: SpeedInputs, batch: int, context: int, p: Optional[dict] = N
     if x.eager and p.get("t_layer_eager"):
         host += x.num_layers * p["t_layer_eager"]      # vLLM eager: Python launches every layer's kernels
     # per layer and sequence (vLLM): norms, rope, q/k norms and attention bookkeeping grow with the batch's tokens
-    gpu = layer_seconds(x, p) + x.num_layers * batch * p.get("t_layer_seq", 0.0) + max(mem, comp) + kv
+    # llama.cpp's mat-vec kernels (1-8 sequences): a block per weight row, each iteration of its walk along the row
+    # costing about the same however many of its threads load (engines/llamacpp/matvec.py)
+    walk = x.matvec_iters * p.get("t_iter", 0.0) if batch <= 8 else 0.0
+    gpu = layer_seconds(x, p) + x.num_layers * batch * p.get("t_layer_seq", 0.0) + walk + max(mem, comp) + kv
     # vLLM 0.26 schedules asynchronously ("Asynchronous scheduling is enabled" in its log): the host prepares
     # the next step while the GPU runs this one, so a step takes the longer of the two plus the share of the
     # shorter that does not overlap (serial_share, fitted); llama.cpp: one after the other

@@ -15,11 +15,12 @@ from typing import Any, Optional
 from llmdoctor.engines.llamacpp import flags as fl
 from llmdoctor.engines.llamacpp.arch import as_llamacpp_runs_it
 from llmdoctor.engines.llamacpp.graph import decode_graph_nodes
+from llmdoctor.engines.llamacpp.matvec import matvec_iterations
 from llmdoctor.engines.llamacpp.quant_sizes import estimate_from_config
 from llmdoctor.engines.llamacpp.memory import (MiB, CacheMemory, Cells, cache_memory, compute_buffers,
                                             context_cells, output_buffer_bytes)
 from llmdoctor.engines.llamacpp.weights import CPU, Placement, WeightSource, place
-from llmdoctor.plan.speed import gguf_speed
+from llmdoctor.plan.speed import gguf_format, gguf_speed
 from llmdoctor.plan.records import GgufPlacement, GpuMemory, HostMemory, KvCachePlan, LlamacppFit, LlamacppKv, Plan, PlanRequest, Recommendation, Target, WeightsPlan
 
 NEWEST = "0c1e57098"
@@ -120,13 +121,15 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     concurrency = min(ev.cells.n_seq_max, ev.cells.n_ctx // n_ctx_seq) if n_ctx_seq else 0
     sctx = min(n_ctx_seq, DECODE_CONTEXT)
     nodes, uncounted = decode_graph_nodes(model)
-    speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=model.gguf_file_type
-                       or flags.get("quant") or "Q4_K_M", context=sctx, host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
+    file_type = model.gguf_file_type or flags.get("quant") or "Q4_K_M"
+    turing = any((getattr(g, "cc_major", None), getattr(g, "cc_minor", None)) == (7, 5) for g in gpus)
+    speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=file_type, context=sctx, host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
                        concurrency=min(ev.cells.n_seq_max, ev.cells.n_ctx // max(sctx, 1)) if sctx else 1,
                        state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows),
                        drafter=f"draft model {request.draft.path}" if request.draft is not None else "",
                        backend_sampling=bool(flags.get("backend_sampling")), max_context=n_ctx_seq or 0,
-                       graph_nodes=nodes, uncounted=tuple(uncounted))
+                       graph_nodes=nodes, uncounted=tuple(uncounted),
+                       matvec_iters=matvec_iterations(model, gguf_format(file_type), turing))
     decode = speed.decode_tokens_per_s
     command = _command(request, model, settings, flags, recs)
     details = LlamacppKv(
