@@ -8,7 +8,7 @@ import os
 import pytest
 
 from llmdoctor.checkpoint import read_model
-from llmdoctor.engines.llamacpp.matvec import matvec_iterations, row_iterations
+from llmdoctor.engines.llamacpp.matvec import block_iterations, matvec_iterations, row_iterations
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NCU = os.path.join(ROOT, "fixtures", "logs", "speed", "llamacpp", "ncu-run12-{}.csv")
@@ -49,3 +49,11 @@ def test_a_narrow_model_walks_more_iterations_per_weight():
     per_param = lambda m: matvec_iterations(m, "q8_0") / (m.params_total or 1)
     assert per_param(gemma) > 1.5 * per_param(qwen)
     assert matvec_iterations(gemma, "f16") == 0
+
+
+def test_under_one_blocks_stride_four_rows_share_a_block():
+    """Qwen3-0.6B's 1024-wide rows in Q4_0 (a block's stride is 2048): a warp per row, four rows to a block, two
+    iterations of 512; in Q8_0 (stride 1024) a block per row, one iteration."""
+    assert block_iterations(3072, 1024, "q4_0") == 768 * 2
+    assert block_iterations(3072, 1024, "q8_0") == 3072 * 1
+    assert block_iterations(6, 1024, "q4_0") == 2 * 2          # a part-filled block still runs

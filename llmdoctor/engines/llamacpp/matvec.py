@@ -6,7 +6,7 @@ warps side by side. An iteration costs about the same however many of its thread
 not a multiple of the block's stride pays a part-idle last one: Gemma-3-1B's 1152-wide rows take two 1024-element
 iterations of Q8_0, as Qwen3-1.7B's 2048-wide rows do (Nsight Compute, run12: the 262144-row output head 326 us,
 the 151936-row one 208 us, for about the same bytes). A row shorter than the block's stride is walked by one warp
-('small_k', four rows a block). Float weights run another kernel (mmv.cu) and are not counted.
+('small_k', four rows to a block). Float weights run another kernel (mmv.cu) and are not counted.
 """
 from __future__ import annotations
 
@@ -19,18 +19,31 @@ WARPS = 4                        # calc_nwarps, MMVQ_PARAMETERS_GENERIC, one to 
 TURING_K_QUANT_WARPS = 2         # MMVQ_PARAMETERS_TURING: Q2_K-Q6_K take two warps on cc 7.5
 
 
+def _warps(fmt: str, turing: bool) -> int:
+    return TURING_K_QUANT_WARPS if turing and fmt.endswith("_k") else WARPS
+
+
 def row_iterations(k: int, fmt: str, turing: bool = False) -> int:
     """Iterations a row of width k takes: the block's stride, or one warp's below it (should_use_small_k)."""
     warp = WARP_STRIDE.get(fmt)
     if not warp or k <= 0:
         return 0
-    warps = TURING_K_QUANT_WARPS if turing and fmt.endswith("_k") else WARPS
-    stride = warp * warps if k >= warp * warps else warp
+    stride = warp * _warps(fmt, turing) if k >= warp * _warps(fmt, turing) else warp
     return -(-k // stride)
 
 
+def block_iterations(rows: int, k: int, fmt: str, turing: bool = False) -> int:
+    """Iterations of the kernel's blocks over a rows x k weight: a block per row, or, below one block's stride,
+    a row per warp and as many rows to a block as it has warps (calc_rows_per_block, small_k)."""
+    warp = WARP_STRIDE.get(fmt)
+    if not warp or k <= 0:
+        return 0
+    per_block = 1 if k >= warp * _warps(fmt, turing) else _warps(fmt, turing)
+    return -(-rows // per_block) * row_iterations(k, fmt, turing)
+
+
 def matvec_iterations(model, fmt: str, turing: bool = False) -> int:
-    """Block iterations over the weight rows one token multiplies: attention's projections, the FFN or the routed
+    """The kernels' block iterations over the weight rows one token multiplies: attention's projections, the FFN or the routed
     and shared experts a token picks, the output head. 0 for float weights."""
     s = model.spec
     h = s.hidden_size
@@ -51,4 +64,4 @@ def matvec_iterations(model, fmt: str, turing: bool = False) -> int:
         else:
             mats += [(2 * ff, h), (h, ff)]
     mats.append((s.vocab_size, h))
-    return sum(rows * row_iterations(k, fmt, turing) for rows, k in mats)
+    return sum(block_iterations(rows, k, fmt, turing) for rows, k in mats)
