@@ -7,7 +7,10 @@ Per-role choices: llama.cpp `src/llama-quant.cpp` (0c1e57098), `llama_tensor_get
   tied model (no output.weight), where it is quantized as the output is ("!qs.has_output" branch);
 - Q4_K_M / Q5_K_M: attn_v and ffn_down -> Q6_K on the layers where `use_more_bits(i, n)`
   (first n/8, last n/8, and every third layer between);
-- Q2_K: attn_v -> Q4_K when n_gqa >= 4 else Q3_K, ffn_down -> Q3_K, attn_output -> Q3_K.
+- Q2_K: attn_v -> Q4_K when n_gqa >= 4 else Q3_K, ffn_down -> Q3_K, attn_output -> Q3_K;
+- a tensor whose rows (ne[0], its input width) are not a whole number of the type's blocks falls back
+  (`tensor_type_fallback`): Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K / Q3_K -> Q4_0, IQ* -> IQ4_NL,
+  and to F16 where even that does not divide (Gemma-3-1B's 1152-wide rows in a Q4_K_M: Q5_0 and Q8_0).
 "UD-*_XL" (Unsloth dynamic) files are not llama.cpp file types; their mix is an assumption here:
 experts at the base type, attention / shared / dense tensors at Q4_K, output Q6_K.
 Every size computed here is an ESTIMATE (norms, biases and 1-D tensors are counted as F32).
@@ -19,6 +22,20 @@ from dataclasses import dataclass, field
 from llmdoctor.checkpoint.ggml_types import GGML_TYPES
 
 _BYTES = {name: (size, block) for name, block, size in GGML_TYPES.values()}
+
+
+# llama-quant.cpp tensor_type_fallback (0c1e57098): a 256-block type over rows that are not a multiple of 256
+FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0", "Q2_K": "Q4_0", "Q3_K": "Q4_0",
+            "IQ1_S": "IQ4_NL", "IQ1_M": "IQ4_NL", "IQ2_XXS": "IQ4_NL", "IQ2_XS": "IQ4_NL", "IQ2_S": "IQ4_NL",
+            "IQ3_XXS": "IQ4_NL", "IQ3_S": "IQ4_NL", "IQ4_XS": "IQ4_NL"}
+
+
+def type_for_rows(ggml_type: str, ncols: int) -> str:
+    """The type llama-quantize writes for a tensor of rows `ncols` wide asked to be `ggml_type`."""
+    if not ncols or ncols % _BYTES[ggml_type.upper()][1] == 0:
+        return ggml_type
+    fb = FALLBACK.get(ggml_type.upper(), ggml_type.upper())
+    return fb if ncols % _BYTES[fb][1] == 0 else "F16"
 
 
 def bits_per_weight(ggml_type: str) -> float:
@@ -52,6 +69,8 @@ RECIPES: dict[str, Recipe] = {
     "Q4_0": Recipe("Q4_0", "Q6_K", "Q4_0"),
     "Q3_K_M": Recipe("Q3_K", "Q6_K", "Q3_K", attn_v="Q4_K", ffn_down="Q4_K", attn_output="Q4_K"),
     "Q2_K": Recipe("Q2_K", "Q6_K", "Q2_K", attn_v="Q3_K", ffn_down="Q3_K", attn_output="Q3_K"),
+    # LLAMA_FTYPE_MOSTLY_MXFP4_MOE: routed experts (3-D tensors) MXFP4, every other tensor and the output Q8_0
+    "MXFP4_MOE": Recipe("MXFP4", "Q8_0", "Q8_0", dense_in_moe="Q8_0"),
     "UD-Q2_K_XL": Recipe("Q2_K", "Q6_K", "Q4_K", dense_in_moe="Q4_K",
                          notes=["UD-Q2_K_XL is Unsloth's dynamic mix, not a llama.cpp file type: "
                                 "experts assumed Q2_K, other tensors Q4_K, output Q6_K"]),
@@ -66,6 +85,7 @@ def normalize_quant(name: str | None) -> str | None:
     key = name.upper().replace("-", "_")
     if key.startswith("UD_"):
         key = "UD-" + key[3:]
+    key = {"MXFP4": "MXFP4_MOE"}.get(key, key)
     return key if key in RECIPES else None
 
 
@@ -99,34 +119,48 @@ def estimate_from_config(model, quant: str) -> GgufEstimate:
     bpp = _checkpoint_bytes_per_param(model)
     hidden, n_layers = spec.hidden_size, spec.num_layers
     notes = list(recipe.notes) + [f"GGUF size estimated from the config for {quant} (llama-quant.cpp recipe), not read from a file"]
+    heads, hd = spec.num_attention_heads or 0, spec.head_dim or 0
+    q_width = heads * hd or hidden
+    # each role at the type its rows allow: most tensors read the hidden state (rows `hidden` wide), attn_output
+    # the attention's output (q_width), ffn_down the FFN's (intermediate or expert width)
+    t = lambda ggml_type, ncols=hidden: type_for_rows(ggml_type, ncols)
+    fell = sorted({f"{ty} -> {t(ty, n)} ({n}-wide rows)" for ty, n in
+                   [(recipe.base, hidden), (recipe.output, hidden), (recipe.base, q_width),
+                    (recipe.ffn_down_more or recipe.base, spec.intermediate_size or 0),
+                    (recipe.base, (spec.moe.expert_intermediate_size or 0) if spec.moe else 0)] if t(ty, n) != ty})
+    if fell:
+        notes.append("rows not a whole number of the type's blocks fall back as llama-quantize does: " + ", ".join(fell))
     emb_params = spec.vocab_size * hidden
     tied = not model.weights.lm_head
-    embedding = _bytes(emb_params, recipe.output if tied else recipe.embedding)
-    output = embedding if tied else _bytes(emb_params, recipe.output)
+    embedding = _bytes(emb_params, t(recipe.output if tied else recipe.embedding))
+    output = embedding if tied else _bytes(emb_params, t(recipe.output))
     per_layer, per_experts = [], []
     for i, layer in enumerate(spec.layers):
         expert_params = 0
-        if spec.moe and layer.is_moe and spec.moe.expert_intermediate_size:
-            expert_params = spec.moe.num_experts * 3 * hidden * spec.moe.expert_intermediate_size
+        ffe = spec.moe.expert_intermediate_size if spec.moe else None
+        if spec.moe and layer.is_moe and ffe:
+            expert_params = spec.moe.num_experts * 3 * hidden * ffe
         total_params = _layer_params(model, i, bpp)
         expert_params = min(expert_params, total_params) if total_params else expert_params
         other = max(total_params - expert_params, 0)
         attn_v = hidden * (layer.num_kv_heads or 0) * (layer.head_dim_v or 0) if layer.kind == "full" else 0
+        attn_out = hidden * q_width if layer.kind in ("full", "sliding") else 0
         more = use_more_bits(i, n_layers)
-        v_type = (recipe.attn_v_more if more and recipe.attn_v_more else recipe.attn_v) or recipe.base
+        v_type = t((recipe.attn_v_more if more and recipe.attn_v_more else recipe.attn_v) or recipe.base)
+        down_type = (recipe.ffn_down_more if more and recipe.ffn_down_more else recipe.ffn_down) or recipe.base
         if expert_params:
             down_params = expert_params / 3
-            down_type = (recipe.ffn_down_more if more and recipe.ffn_down_more else recipe.ffn_down) or recipe.base
-            experts = _bytes(expert_params - down_params, recipe.base) + _bytes(down_params, down_type)
+            experts = _bytes(expert_params - down_params, t(recipe.base)) + _bytes(down_params, t(down_type, ffe))
             dense_type = recipe.dense_in_moe or recipe.base
-            rest = _bytes(other - attn_v, dense_type) + _bytes(attn_v, recipe.dense_in_moe or v_type)
+            rest = _bytes(other - attn_v, t(dense_type)) + _bytes(attn_v, t(recipe.dense_in_moe) if recipe.dense_in_moe else v_type)
         else:
             ffn = 3 * hidden * (spec.intermediate_size or 0)
             down_params = ffn / 3 if ffn <= other else 0
-            down_type = (recipe.ffn_down_more if more and recipe.ffn_down_more else recipe.ffn_down) or recipe.base
+            attn_out = attn_out if attn_out + attn_v + down_params <= other else 0
             experts = 0
-            rest = (_bytes(other - attn_v - down_params, recipe.base) + _bytes(attn_v, v_type)
-                    + _bytes(down_params, down_type))
+            rest = (_bytes(other - attn_v - down_params - attn_out, t(recipe.base)) + _bytes(attn_v, v_type)
+                    + _bytes(down_params, t(down_type, spec.intermediate_size or 0))
+                    + _bytes(attn_out, t(recipe.attn_output or recipe.base, q_width)))
         per_layer.append(experts + rest)
         per_experts.append(experts)
     total = embedding + sum(per_layer) + (0 if tied else output)
