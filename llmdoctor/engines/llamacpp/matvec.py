@@ -43,8 +43,8 @@ def block_iterations(rows: int, k: int, fmt: str, turing: bool = False) -> int:
 
 
 def matvec_iterations(model, fmt: str, turing: bool = False) -> int:
-    """The kernels' block iterations over the weight rows one token multiplies: attention's projections, the FFN or the routed
-    and shared experts a token picks, the output head. 0 for float weights."""
+    """The kernels' block iterations over the weight rows one token multiplies: attention's projections, the FFN
+    or the routed and shared experts a token picks, the output head. 0 for float weights."""
     s = model.spec
     h = s.hidden_size
     if not h or fmt not in WARP_STRIDE:

@@ -123,7 +123,8 @@ def plan_llamacpp(target: Target, model: Any, request: PlanRequest) -> Plan:
     nodes, uncounted = decode_graph_nodes(model)
     file_type = model.gguf_file_type or flags.get("quant") or "Q4_K_M"
     turing = any((getattr(g, "cc_major", None), getattr(g, "cc_minor", None)) == (7, 5) for g in gpus)
-    speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=file_type, context=sctx, host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
+    speed = gguf_speed(model, src, ev.placement, gpus, per_token, file_type=file_type, context=sctx,
+                       host_bandwidth=HOST_BANDWIDTH, cpu=CPU,
                        concurrency=min(ev.cells.n_seq_max, ev.cells.n_ctx // max(sctx, 1)) if sctx else 1,
                        state_bytes=ev.cache.state_bytes // max(1, ev.cache.rs_rows),
                        drafter=f"draft model {request.draft.path}" if request.draft is not None else "",

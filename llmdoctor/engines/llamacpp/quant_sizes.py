@@ -129,7 +129,8 @@ def estimate_from_config(model, quant: str) -> GgufEstimate:
                     (recipe.ffn_down_more or recipe.base, spec.intermediate_size or 0),
                     (recipe.base, (spec.moe.expert_intermediate_size or 0) if spec.moe else 0)] if t(ty, n) != ty})
     if fell:
-        notes.append("rows not a whole number of the type's blocks fall back as llama-quantize does: " + ", ".join(fell))
+        notes.append("rows not a whole number of the type's blocks fall back as llama-quantize does: "
+                     + ", ".join(fell))
     emb_params = spec.vocab_size * hidden
     tied = not model.weights.lm_head
     embedding = _bytes(emb_params, t(recipe.output if tied else recipe.embedding))
@@ -152,7 +153,8 @@ def estimate_from_config(model, quant: str) -> GgufEstimate:
             down_params = expert_params / 3
             experts = _bytes(expert_params - down_params, t(recipe.base)) + _bytes(down_params, t(down_type, ffe))
             dense_type = recipe.dense_in_moe or recipe.base
-            rest = _bytes(other - attn_v, t(dense_type)) + _bytes(attn_v, t(recipe.dense_in_moe) if recipe.dense_in_moe else v_type)
+            rest = (_bytes(other - attn_v, t(dense_type))
+                    + _bytes(attn_v, t(recipe.dense_in_moe) if recipe.dense_in_moe else v_type))
         else:
             ffn = 3 * hidden * (spec.intermediate_size or 0)
             down_params = ffn / 3 if ffn <= other else 0
