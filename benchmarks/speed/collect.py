@@ -186,6 +186,8 @@ LCPP_RUNS = {
     "run11": ("lcpp-bench-run11.jsonl", "lcpp-run11.log", "", "2026-12-02 host (Intel Xeon, 16 vCPU), a fresh machine"),
     "run13": ("lcpp-bench-run13.jsonl", "lcpp-run13.log", "",
               "2026-12-02 host (Intel Xeon, 16 vCPU; host-run13-lscpu.txt), a fresh machine"),
+    "run14": ("lcpp-bench-run14.jsonl", "lcpp-run14.log", "",
+              "2026-12-02 host (Intel Xeon, 16 vCPU; host-run14-lscpu.txt), a fresh machine"),
 }
 # run7/run8 llama-bench arguments by the case's tag (llamacpp_served.sh bench: LB_TAG, LB_ARGS, LB_ENV)
 TAG_ARGS = {"graphs": "-p 0 -n 128 -r 3 -o jsonl",
