@@ -279,7 +279,7 @@ def main():
     params["llamacpp"]["t_serve"] = serving_cost(ll_served, ll, params["llamacpp"])
     params["llamacpp"]["spread"] = max(params["llamacpp"]["spread"], spread(ll + ll_served, params["llamacpp"]))
     fit_engine("vllm", vl, params["vllm"])
-    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (11 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
+    params["llamacpp"]["basis"] = ("llama.cpp 0c1e57098 on one H200 (12 GGUF files, 0.8B-30B, Q4_0/Q4_K_M/Q8_0/F16, "
                                    "Gated DeltaNet on 2; llama-server on 5 of them; depth to 64K; without CUDA "
                                    "graphs on 3) + public RTX 3090, DGX Spark and Tesla P40 rows")
     params["vllm"]["basis"] = ("vLLM 0.26.0 on one H200 (9 models and shapes, 1B-70B: bf16, fp8, AWQ, MoE, MLA, "
