@@ -209,6 +209,10 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
             break
         seconds += b / bw
         read += b
+    split = len({d for d in dense if d != cpu})
+    if split > 1:
+        notes.append(f"layer split over {split} GPUs: their weight reads add up; each hand-over between GPUs also costs "
+                     "~0.1-0.3 ms a token (public 2-8 GPU llama-bench tables), not counted")
     gpu = gpus[max(dense, key=lambda d: dense[d])] if dense and gpus else None
     if gpu is None:
         bandwidth, mclass = host_bandwidth, "cpu"

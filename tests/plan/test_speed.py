@@ -602,3 +602,11 @@ def test_a_multi_gpu_row_is_planned_on_all_its_gpus(runs):
     tp = by_id["pub-vllm-3090tix4-llama31-70b-awq-tp4"]
     assert L.gpu_count(tp) == ("RTX 3090 Ti", 4) and L.inputs_for(tp).tp == 4
     assert L.inputs_for(tp).link == "pcie"
+
+
+def test_a_layer_split_says_its_hand_overs_are_not_counted():
+    one = _plan("fixtures/models/meta-llama--Llama-3.1-70B", engine="llamacpp", gpu="RTX A6000", flags={"quant": "Q4_K_M"})
+    two = _plan("fixtures/models/meta-llama--Llama-3.1-70B", engine="llamacpp", gpu="RTX 3090", count=2,
+                flags={"quant": "Q4_K_M"})
+    assert not any("layer split" in a for a in one.speed.assumptions)
+    assert any("layer split over 2 GPUs" in a for a in two.speed.assumptions)
