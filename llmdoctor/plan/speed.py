@@ -172,6 +172,11 @@ def gguf_format(file_type: str) -> str:
     return (m.group(1) if m else t).lower()
 
 
+# ms a decode step gained per added GPU under llama.cpp's layer split: the median of the 26 pairs of one host type, one
+# build and one model on 1 and on 2-8 GDDR cards (benchmarks/speed public_runs.csv pub-xd-*; XiongjieDai's tables)
+LAYER_SPLIT_MS_PER_GPU = 0.22
+
+
 def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token: float, *, file_type: str,
                context: int, concurrency: int, host_bandwidth: float, cpu: int = -1,
                state_bytes: float = 0, drafter: str = "", backend_sampling: bool = False,
@@ -211,8 +216,8 @@ def gguf_speed(model: ModelInfo, src, placement, gpus: list, kv_bytes_per_token:
         read += b
     split = len({d for d in dense if d != cpu})
     if split > 1:
-        notes.append(f"layer split over {split} GPUs: their weight reads add up; each hand-over between GPUs also costs "
-                     "~0.1-0.3 ms a token (public 2-8 GPU llama-bench tables), not counted")
+        notes.append(f"layer split over {split} GPUs: their weight reads add up; each added GPU also cost a median "
+                     f"{LAYER_SPLIT_MS_PER_GPU} ms a token in public 2-8 GPU llama-bench tables (not counted)")
     gpu = gpus[max(dense, key=lambda d: dense[d])] if dense and gpus else None
     if gpu is None:
         bandwidth, mclass = host_bandwidth, "cpu"
